@@ -1,0 +1,3 @@
+from portability.cli import main
+
+raise SystemExit(main())

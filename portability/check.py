@@ -1,0 +1,228 @@
+"""The checker: catalog -> inputs and float64 references -> every backend -> comparisons -> hazards.
+
+This is the one place that wires the pieces together; everything it calls is either pure
+(plan, compare, hazards) or isolated in workers (runner).
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from portability import __version__
+from portability.compare import compare, tolerance_for
+from portability.frameworks import BACKENDS, installed_version
+from portability.frameworks.numpy_ import execute_reference
+from portability.hazards import api_id, classify, stale_known
+from portability.inputs import make_inputs, summarize
+from portability.plan import MODES, plan_call
+from portability.records import Hazard, Pairwise, Result
+from portability.repro import snippet
+from portability.runner import Outcome, Progress, Task, run_backends
+
+
+@dataclass
+class Report:
+    environment: dict
+    ops: list[dict]  # op descriptions for the reports (params, cases, apis, calls)
+    results: list[Result]
+    pairwise: list[Pairwise]
+    hazards: list[Hazard]
+    stale_known: list[dict] = field(default_factory=list)
+    timing: dict = field(default_factory=dict)
+
+
+def select_backends(names: list[str] | None) -> list[str]:
+    return [b for b in BACKENDS if names is None or b in names]
+
+
+def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | None = None, seed: int = 0,
+              timeout: float = 60.0, threads: int = 1, progress: bool = True,
+              modules: dict[str, str] | None = None) -> Report:
+    t0 = time.perf_counter()
+    selected = [op for op in catalog.ops if ops is None or op.name in ops]
+    names = select_backends(backends) if modules is None else list(backends or modules)
+    arrays = {(op.name, c.name): make_inputs(c, seed, op.name) for op in selected for c in op.cases}
+    references = {key: _reference(op, case, arrays[key]) for op in selected for case in op.cases
+                  for key in [(op.name, case.name)]}
+    tasks, requests = _plan_tasks(selected, names, arrays)
+    bar = Progress({b: len(tasks[b]) for b in names}, progress)
+    outcomes, infos = run_backends(tasks, arrays, requests, {"threads": threads}, timeout, bar, modules)
+    bar.close()
+    t_run = time.perf_counter()
+    by_op = {op.name: op for op in selected}
+    results = [_result(by_op[o.task.op], o, references[(o.task.op, o.task.case)]) for o in _with_reused_defaults(outcomes)]
+    pairwise = _pairwise(by_op, _with_reused_defaults(outcomes))
+    live = {(b, label): vals for b, info in infos.items() for label, vals in info.live_defaults.items()}
+    hazards, stale = [], []
+    for op in selected:
+        found = classify(op, results, pairwise, live)
+        hazards += [_with_repro(op, h, seed, arrays) for h in found]
+        stale += stale_known(op, found)
+    environment = {
+        "portability": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "seed": seed,
+        "threads": threads,
+        "precision": {"jax_enable_x64": True, "tf32": False},
+        "frameworks": {b: (infos[b].version if b in infos else installed_version(b)) for b in names},
+        "framework_status": {b: {"status": infos[b].status, "message": infos[b].message, "restarts": infos[b].restarts}
+                             for b in infos},
+        "catalog": [{"path": p, "sha256": h} for p, h in catalog.files],
+        "argv": sys.argv[1:],
+    }
+    ops_out = [_describe(op, seed, arrays, live, names) for op in selected]
+    timing = {"total_s": time.perf_counter() - t0, "backends_s": t_run - t0}
+    return Report(environment, ops_out, results, pairwise, hazards, stale, timing)
+
+
+def _reference(op, case, arrays: dict):
+    """Float64 reference outputs (integer inputs stay integer), or the exception text."""
+    plan = plan_call(op, op.reference, case, "aligned", _shapes(arrays))
+    f64 = {k: (v.astype(np.float64) if v.dtype.kind == "f" or v.dtype.name == "bfloat16" else v)
+           for k, v in arrays.items()}
+    try:
+        return execute_reference(plan, f64)
+    except Exception as exc:  # a broken reference is reported on every result of the case
+        return f"reference failed: {type(exc).__name__}: {exc}"
+
+
+def _shapes(arrays: dict) -> dict:
+    return {k: tuple(v.shape) for k, v in arrays.items()}
+
+
+def _plan_tasks(ops, names: list[str], arrays: dict):
+    tasks: dict[str, list[Task]] = {b: [] for b in names}
+    requests: dict[str, list] = {b: [] for b in names}
+    n = 0
+    for op in ops:
+        for b in names:
+            for api in op.apis_for(BACKENDS[b].catalog_key if b in BACKENDS else b):
+                if api.defaults:
+                    names_map = {p: api.params[p].name for p in api.defaults if api.params[p].name}
+                    requests[b].append((api.label, api.call, api.kind, api.opset, names_map))
+                for case in op.cases:
+                    for mode in MODES:
+                        if mode == "defaults" and not api.defaults and not api.fixed:
+                            continue  # identical to aligned: reused, not run twice
+                        plan = plan_call(op, api, case, mode, _shapes(arrays[(op.name, case.name)]))
+                        tasks[b].append(Task(n, op.name, case.name, b, api.label, mode, plan))
+                        n += 1
+    return tasks, requests
+
+
+def _result(op, o: Outcome, reference) -> Result:
+    t = o.task
+    case = next(c for c in op.cases if c.name == t.case)
+    base = dict(op=t.op, case=t.case, framework=t.backend, api=t.label, mode=t.mode, status=o.status,
+                dtype=case.dtype, message=o.message, elapsed_s=o.elapsed_s)
+    if o.status != "ok":
+        return Result(**base)
+    if isinstance(reference, str):
+        return Result(**(base | {"status": "error", "message": reference}))
+    worst = None
+    for spec, actual, expected in zip(op.outputs, o.outputs, reference):
+        tol = tolerance_for(case.dtype, op.tolerance, case.accumulation)
+        want = case.dtype if spec.kind == "float" else str(np.asarray(expected).dtype)
+        m = compare(actual, expected, kind=spec.kind, tol=tol, expected_dtype=want)
+        if worst is None or _badness(m) > _badness(worst[0]):
+            worst = (m, tol, actual)
+    m, tol, actual = worst
+    return Result(
+        **base, output_dtype=m.actual_dtype, output_shape=list(m.actual_shape), shape_equal=m.shape_equal,
+        dtype_equal=m.dtype_equal, nonfinite_equal=m.nonfinite_equal, nonfinite_detail=m.nonfinite_detail,
+        max_abs_error=m.max_abs_error, max_rel_error=m.max_rel_error, max_ulp=m.max_ulp,
+        mismatch_fraction=m.mismatch_fraction, within_tolerance=m.within_tolerance,
+        worst=({"index": list(m.worst_index), "actual": m.worst_actual, "expected": m.worst_expected}
+               if m.worst_index is not None else None),
+        rtol=tol.rtol, atol=tol.atol,
+    )
+
+
+def _badness(m) -> tuple:
+    return (not m.shape_equal, not m.nonfinite_equal, not m.within_tolerance, m.max_abs_error or 0.0)
+
+
+def _pairwise(by_op: dict, outcomes: list[Outcome]) -> list[Pairwise]:
+    """Every pair of APIs that ran the same case in the same mode; first output, exact for index outputs."""
+    groups: dict[tuple, list[Outcome]] = {}
+    for o in outcomes:
+        if o.status == "ok":
+            groups.setdefault((o.task.op, o.task.case, o.task.mode), []).append(o)
+    out = []
+    for (op_name, case_name, mode), os_ in groups.items():
+        op = by_op[op_name]
+        case = next(c for c in op.cases if c.name == case_name)
+        tol = tolerance_for(case.dtype, op.tolerance, case.accumulation)
+        for i, a in enumerate(os_):
+            for b in os_[i + 1:]:
+                m = compare(a.outputs[0], np.asarray(b.outputs[0]).astype(np.float64)
+                            if op.outputs[0].kind == "float" else b.outputs[0], kind=op.outputs[0].kind, tol=tol)
+                out.append(Pairwise(op_name, case_name, mode, api_id(a.task.backend, a.task.label),
+                                    api_id(b.task.backend, b.task.label), m.max_abs_error, m.max_ulp,
+                                    m.within_tolerance))
+    return out
+
+
+def _with_reused_defaults(outcomes: list[Outcome]) -> list[Outcome]:
+    """APIs without semantic defaults ran once: their aligned outcome stands for defaults mode too."""
+    ran_defaults = {(o.task.op, o.task.case, o.task.backend, o.task.label) for o in outcomes if o.task.mode == "defaults"}
+    extra = [
+        Outcome(replace(o.task, mode="defaults"), o.status, o.outputs, o.message or "same call as aligned", 0.0)
+        for o in outcomes
+        if o.task.mode == "aligned" and (o.task.op, o.task.case, o.task.backend, o.task.label) not in ran_defaults
+    ]
+    return outcomes + extra
+
+
+def _with_repro(op, h: Hazard, seed: int, arrays: dict) -> Hazard:
+    case = next((c for c in op.cases if c.name in h.cases), op.cases[0])
+    mode = "defaults" if h.kind == "default_argument_mismatch" else "aligned"
+    repro = {}
+    for ident in h.apis:
+        backend, label = ident.split(":", 1)
+        api = next((a for a in op.apis if a.label == label and a.framework == BACKENDS[backend].catalog_key), None)
+        if api is None or api.unsupported:
+            continue
+        plan = plan_call(op, api, case, mode, _shapes(arrays[(op.name, case.name)]))
+        if not plan.unsupported:
+            repro[ident] = snippet(backend, plan, case, seed, op.name)
+    return replace(h, repro=repro)
+
+
+def _describe(op, seed: int, arrays: dict, live: dict, names: list[str]) -> dict:
+    """What the reports show of an op besides results: params, inputs, each API's calls and defaults."""
+    apis = []
+    for api in op.apis:
+        for b in names:
+            if b not in BACKENDS or BACKENDS[b].catalog_key != api.framework:
+                continue
+            case = op.cases[0]
+            calls = {}
+            for mode in MODES:
+                plan = plan_call(op, api, case, mode, _shapes(arrays[(op.name, case.name)]))
+                calls[mode] = plan.unsupported and f"unsupported: {plan.unsupported}" or snippet(
+                    b, plan, case, seed, op.name, call_only=True)
+            apis.append({"framework": b, "api": api.label, "call": api.call, "kind": api.kind,
+                         "documented_defaults": api.defaults, "fixed": api.fixed,
+                         "live_defaults": live.get((b, api.label), {}), "calls": calls,
+                         "unsupported": api.unsupported, "sources": list(api.sources)})
+    return {
+        "name": op.name, "category": op.category, "summary": op.summary, "sources": list(op.sources),
+        "path": op.path,
+        "params": {p.name: {"value": p.value, "semantic": p.semantic} for p in op.params.values()},
+        "outputs": {o.name: o.kind for o in op.outputs},
+        "tolerance_override": ({dt: {"rtol": t.rtol, "atol": t.atol} for dt, t in op.tolerance.items()}
+                               | {"reason": op.tolerance_reason} if op.tolerance else None),
+        "cases": [{"name": c.name, "dtype": c.dtype, "params": c.params, "accumulation": c.accumulation,
+                   "inputs": {i.name: {"generator": i.generator, "options": i.options,
+                                       **summarize(arrays[(op.name, c.name)][i.name])} for i in c.inputs}}
+                  for c in op.cases],
+        "apis": apis,
+        "known": [{"kind": k.kind, "apis": list(k.apis), "reason": k.reason, "source": k.source} for k in op.known],
+    }

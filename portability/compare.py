@@ -1,0 +1,144 @@
+"""Pure metrics on arrays: shape/dtype equality, NaN/Inf parity, abs/rel/ULP error, mismatch fraction.
+
+NaN and Inf positions are compared explicitly and never hidden (no nan_to_num before allclose).
+Float outputs are judged against tolerances from one per-dtype table, widened by the accumulation
+length of the op (a float32 sum of K terms carries ~sqrt(K) rounding steps); integer, index and
+bool outputs compare exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from portability.spec import Tolerance
+
+# In the spirit of torch.testing.assert_close's defaults.
+TOLERANCES: dict[str, Tolerance] = {
+    "float64": Tolerance(rtol=1e-7, atol=1e-7),
+    "float32": Tolerance(rtol=1.3e-6, atol=1e-5),
+    "float16": Tolerance(rtol=1e-3, atol=1e-5),
+    "bfloat16": Tolerance(rtol=1.6e-2, atol=1e-5),
+}
+EXACT_KINDS = ("index", "int", "bool")
+
+
+@dataclass(frozen=True)
+class Metrics:
+    shape_equal: bool
+    dtype_equal: bool
+    actual_shape: tuple
+    expected_shape: tuple
+    actual_dtype: str
+    expected_dtype: str
+    nonfinite_equal: bool  # NaN, +Inf and -Inf sit at the same positions
+    nonfinite_detail: str
+    max_abs_error: float | None
+    max_rel_error: float | None
+    max_ulp: float | None
+    mismatch_fraction: float | None
+    within_tolerance: bool
+    worst_index: tuple | None = None
+    worst_actual: float | None = None
+    worst_expected: float | None = None
+    signed_zero_mismatches: int = 0
+
+
+def tolerance_for(dtype: str, overrides: dict | None = None, accumulation: int = 1) -> Tolerance:
+    """The tolerance for one dtype, widened by sqrt(accumulation length)."""
+    base = (overrides or {}).get(dtype) or TOLERANCES.get(dtype) or TOLERANCES["float32"]
+    scale = math.sqrt(max(1, accumulation))
+    return Tolerance(base.rtol * scale, base.atol * scale)
+
+
+def _float_dtype(a: np.ndarray) -> bool:
+    return a.dtype.kind == "f" or a.dtype.name == "bfloat16"
+
+
+def _as_f64(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a).astype(np.float64)
+
+
+def ulp_distance(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """ULPs between actual and expected rounded to actual's float dtype (+0 and -0 are 0 apart)."""
+    dt = actual.dtype
+    bits = {2: np.int16, 4: np.int32, 8: np.int64}[dt.itemsize]
+    e = np.asarray(expected).astype(dt)
+
+    def ordered(x):
+        i = x.view(bits).astype(np.int64)
+        # Map the sign-magnitude float bit pattern onto a monotonic integer line.
+        return np.where(i < 0, np.iinfo(bits).min - i, i)
+
+    return np.abs(ordered(np.ascontiguousarray(actual)) - ordered(np.ascontiguousarray(e))).astype(np.float64)
+
+
+def compare(actual, expected, *, kind: str = "float", tol: Tolerance | None = None,
+            expected_dtype: str | None = None) -> Metrics:
+    """Compare one output against its expectation; ``expected_dtype`` is the dtype the API should return."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    want_dtype = expected_dtype or str(expected.dtype)
+    base = dict(actual_shape=tuple(actual.shape), expected_shape=tuple(expected.shape),
+                actual_dtype=str(actual.dtype), expected_dtype=want_dtype,
+                dtype_equal=_dtype_equal(actual, want_dtype, kind))
+    if actual.shape != expected.shape:
+        return Metrics(shape_equal=False, nonfinite_equal=False, nonfinite_detail="", max_abs_error=None,
+                       max_rel_error=None, max_ulp=None, mismatch_fraction=None, within_tolerance=False, **base)
+    if kind in EXACT_KINDS or not (_float_dtype(actual) or _float_dtype(expected)):
+        return _compare_exact(actual, expected, base)
+    return _compare_float(actual, expected, tol or tolerance_for(want_dtype), base)
+
+
+def _dtype_equal(actual: np.ndarray, want: str, kind: str) -> bool:
+    if kind == "index":  # int32 vs int64 indices are both fine; a float index is not
+        return actual.dtype.kind in "iu"
+    if kind == "bool":
+        return actual.dtype == np.bool_
+    return str(actual.dtype) == want
+
+
+def _compare_exact(actual, expected, base) -> Metrics:
+    a, e = _as_f64(actual), _as_f64(expected)
+    diff = np.abs(a - e) if a.size else np.zeros(0)
+    bad = ~((a == e) | (np.isnan(a) & np.isnan(e)))
+    worst = _worst(bad.astype(float), a, e) if bad.any() else {}
+    return Metrics(shape_equal=True, nonfinite_equal=True, nonfinite_detail="",
+                   max_abs_error=float(np.nanmax(diff)) if diff.size else 0.0, max_rel_error=None, max_ulp=None,
+                   mismatch_fraction=float(bad.mean()) if a.size else 0.0, within_tolerance=not bad.any(),
+                   **worst, **base)
+
+
+def _compare_float(actual, expected, tol: Tolerance, base) -> Metrics:
+    a, e = _as_f64(actual), _as_f64(expected)
+    parity = {
+        "NaN": np.isnan(a) != np.isnan(e),
+        "+Inf": (a == np.inf) != (e == np.inf),
+        "-Inf": (a == -np.inf) != (e == -np.inf),
+    }
+    nonfinite_bad = parity["NaN"] | parity["+Inf"] | parity["-Inf"]
+    detail = ", ".join(f"{name} at {int(m.sum())} position(s)" for name, m in parity.items() if m.any())
+    both_finite = np.isfinite(a) & np.isfinite(e)
+    diff = np.where(both_finite, np.abs(a - e), 0.0)
+    limit = tol.atol + tol.rtol * np.abs(e)
+    over = both_finite & (diff > limit)
+    bad = over | nonfinite_bad
+    n = a.size or 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(both_finite & (np.abs(e) > tol.atol), diff / np.abs(e), 0.0)
+    ulp = None
+    if _float_dtype(actual) and a.size:
+        u = np.where(both_finite, ulp_distance(actual, expected), 0.0)
+        ulp = float(u.max())
+    signed_zero = int(np.sum((a == 0) & (e == 0) & (np.signbit(a) != np.signbit(e))))
+    worst = _worst(np.where(nonfinite_bad, np.inf, diff / np.maximum(limit, 1e-300)), a, e) if a.size else {}
+    return Metrics(shape_equal=True, nonfinite_equal=not nonfinite_bad.any(), nonfinite_detail=detail,
+                   max_abs_error=float(diff.max()) if a.size else 0.0, max_rel_error=float(rel.max()) if a.size else 0.0,
+                   max_ulp=ulp, mismatch_fraction=float(bad.sum() / n), within_tolerance=not bad.any(),
+                   signed_zero_mismatches=signed_zero, **worst, **base)
+
+
+def _worst(score: np.ndarray, a: np.ndarray, e: np.ndarray) -> dict:
+    idx = np.unravel_index(int(np.argmax(score)), score.shape) if score.ndim else ()
+    return {"worst_index": tuple(int(i) for i in idx), "worst_actual": float(a[idx]), "worst_expected": float(e[idx])}

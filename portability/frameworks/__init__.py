@@ -1,0 +1,63 @@
+"""The framework registry: names, catalog keys and adapter modules, imported lazily.
+
+Nothing here imports a framework. A backend is one executable target in the report; two
+backends (onnxruntime, onnx-reference) share the catalog's ``onnx`` entries and one adapter.
+Adding a framework means one adapter module and one line in ``BACKENDS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str  # used everywhere: CLI, JSON, HTML
+    catalog_key: str  # the key under an op's `apis:` in the catalog
+    module: str  # adapter module, imported only inside that backend's worker (or for snippets)
+    roots: tuple[str, ...]  # dotted-path roots a call target may start with ("" = ONNX op type)
+
+
+BACKENDS: dict[str, Backend] = {
+    b.name: b
+    for b in (
+        Backend("numpy", "numpy", "portability.frameworks.numpy_", ("numpy", "np")),
+        Backend("torch", "torch", "portability.frameworks.torch_", ("torch",)),
+        Backend("tensorflow", "tensorflow", "portability.frameworks.tensorflow_", ("tf", "tensorflow", "keras")),
+        Backend("jax", "jax", "portability.frameworks.jax_", ("jax", "jnp")),
+        Backend("onnxruntime", "onnx", "portability.frameworks.onnxruntime_", ("",)),
+        Backend("onnx-reference", "onnx", "portability.frameworks.onnx_reference", ("",)),
+    )
+}
+
+CATALOG_KEYS: tuple[str, ...] = tuple(dict.fromkeys(b.catalog_key for b in BACKENDS.values()))
+
+
+def backends_for_key(catalog_key: str) -> list[Backend]:
+    return [b for b in BACKENDS.values() if b.catalog_key == catalog_key]
+
+
+def adapter(name: str):
+    """Import and return the adapter module of one backend (imports its framework lazily)."""
+    return importlib.import_module(BACKENDS[name].module)
+
+
+def installed_version(name: str) -> str | None:
+    """The installed distribution version of a backend's framework, without importing it."""
+    from importlib import metadata
+
+    dists = {
+        "numpy": ("numpy",),
+        "torch": ("torch",),
+        "tensorflow": ("tensorflow", "tensorflow-cpu"),
+        "jax": ("jax",),
+        "onnxruntime": ("onnxruntime",),
+        "onnx-reference": ("onnx",),
+    }[name]
+    for dist in dists:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None

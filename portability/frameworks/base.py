@@ -1,0 +1,71 @@
+"""What every adapter shares: turning a CallPlan plus canonical arrays into a call, and back.
+
+An adapter supplies ``to_native`` / ``to_numpy`` and how to call a layer; the argument wiring,
+layout transposes and output selection live here once.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from portability.plan import CallPlan, Input, Value
+
+MISSING = "<no default>"
+
+
+def native_args(plan: CallPlan, arrays: dict, to_native, value_to_native=None):
+    """Positional args and kwargs for the framework, inputs transposed into its layout."""
+
+    def conv(item):
+        if isinstance(item, Input):
+            a = arrays[item.name]
+            perm = plan.layouts.get(item.name)
+            return to_native(np.ascontiguousarray(np.transpose(a, perm)) if perm else a)
+        if isinstance(item, Value):
+            if item.dtype is not None:
+                return (value_to_native or to_native)(np.asarray(item.value, dtype=item.dtype))
+            return item.value
+        return item
+
+    args = [conv(a) for a in plan.args]
+    kwargs = {k: conv(v) for k, v in plan.kwargs.items()}
+    return args, kwargs
+
+
+def weight_arrays(plan: CallPlan, arrays: dict) -> dict:
+    """Layer attribute -> array in the framework's layout."""
+    out = {}
+    for attr, name in plan.weights.items():
+        perm = plan.layouts.get(name)
+        out[attr] = np.ascontiguousarray(np.transpose(arrays[name], perm)) if perm else arrays[name]
+    return out
+
+
+def outputs(plan: CallPlan, result, to_numpy) -> list[np.ndarray]:
+    """The op's outputs, in op order, as NumPy arrays in the canonical layout."""
+    items = list(result) if isinstance(result, (tuple, list)) else [result]
+    if plan.outputs is not None:
+        items = [items[i] for i in plan.outputs]
+    elif len(items) != plan.n_outputs:
+        if plan.n_outputs == 1:
+            items = items[:1]
+        else:
+            raise ValueError(f"{plan.label} returned {len(items)} outputs, the op has {plan.n_outputs}")
+    arrays = [np.asarray(to_numpy(x)) for x in items]
+    if plan.output_perm is not None:
+        arrays = [np.transpose(a, plan.output_perm) if a.ndim == len(plan.output_perm) else a for a in arrays]
+    return arrays
+
+
+def signature_default(target, name: str):
+    """The default of one argument from inspect.signature (the constructor's, for classes)."""
+    try:
+        sig = inspect.signature(target.__init__ if inspect.isclass(target) else target)
+    except (TypeError, ValueError):
+        return MISSING
+    p = sig.parameters.get(name)
+    if p is None or p.default is inspect.Parameter.empty:
+        return MISSING
+    return p.default

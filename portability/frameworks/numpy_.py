@@ -1,0 +1,35 @@
+"""NumPy as a framework under test (float32 in, whatever NumPy returns out), and the float64 reference runner."""
+
+from __future__ import annotations
+
+from portability.frameworks import base
+from portability.resolve import resolve, resolve_reference
+
+ROOTS = ("numpy", "np")
+
+
+def load(settings: dict) -> str:
+    import numpy
+
+    return numpy.__version__
+
+
+def execute(plan, arrays: dict):
+    fn = resolve(plan.call, ROOTS)
+    return _call(fn, plan, arrays)
+
+
+def execute_reference(plan, arrays: dict):
+    """The float64 reference: a numpy.* call or a portability.reference function."""
+    return _call(resolve_reference(plan.call), plan, arrays)
+
+
+def _call(fn, plan, arrays):
+    import numpy as np
+
+    args, kwargs = base.native_args(plan, arrays, lambda a: a)
+    return base.outputs(plan, fn(*args, **kwargs), np.asarray)
+
+
+def live_default(call: str, kind: str, name: str, opset=None):
+    return base.signature_default(resolve(call, ROOTS), name)

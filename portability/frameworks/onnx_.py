@@ -1,0 +1,80 @@
+"""ONNX: each op built as a one-node model with onnx.helper and checked with onnx.checker.
+
+Shared by two backends that execute the same model: onnxruntime and onnx.reference.ReferenceEvaluator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from portability.frameworks import base
+from portability.plan import Input, Value
+
+DEFAULT_OPSET = 21
+IR_VERSION = 10  # the IR that opset 21 ships with; onnxruntime accepts it
+
+
+def version() -> str:
+    import onnx
+
+    return onnx.__version__
+
+
+def build_model(plan, arrays: dict):
+    """A checked one-node ModelProto plus its feed dict (inputs in the catalog's NCHW layout)."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph_inputs, initializers, names, feeds = [], [], [], {}
+    for i, item in enumerate(plan.args):
+        if item == "":
+            names.append("")
+        elif isinstance(item, Input):
+            a = arrays[item.name]
+            feeds[item.name] = a
+            graph_inputs.append(helper.make_tensor_value_info(item.name, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape))
+            names.append(item.name)
+        elif isinstance(item, Value):
+            name = f"const{i}"
+            dtype = item.dtype or ("int64" if isinstance(item.value, (int, list, tuple)) else "float32")
+            initializers.append(numpy_helper.from_array(np.asarray(item.value, dtype=dtype), name))
+            names.append(name)
+    attrs = {k: _attr(v) for k, v in plan.kwargs.items()}
+    out_names = [f"out{i}" for i in range(plan.n_outputs if plan.outputs is None else max(plan.outputs) + 1)]
+    node = helper.make_node(plan.call, names, out_names, **attrs)
+    graph = helper.make_graph([node], plan.label, graph_inputs,
+                              [helper.make_value_info(n, onnx.TypeProto()) for n in out_names], initializer=initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", plan.opset or DEFAULT_OPSET)],
+                              ir_version=IR_VERSION)
+    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    onnx.checker.check_model(model, full_check=True)
+    return model, feeds
+
+
+def _attr(item):
+    v = item.value if isinstance(item, Value) else item
+    if isinstance(v, tuple):
+        v = list(v)
+    if isinstance(v, bool):
+        v = int(v)
+    return v
+
+
+def finish(plan, result):
+    return base.outputs(plan, result, np.asarray)
+
+
+def live_default(call: str, kind: str, name: str, opset: int | None):
+    """An attribute's default from the op schema at the planned opset."""
+    import onnx
+    from onnx import helper
+
+    try:
+        schema = onnx.defs.get_schema(call, opset or DEFAULT_OPSET)
+    except onnx.defs.SchemaError:
+        return base.MISSING
+    attr = schema.attributes.get(name)
+    if attr is None or not attr.default_value.name:
+        return base.MISSING
+    value = helper.get_attribute_value(attr.default_value)
+    return value.decode() if isinstance(value, bytes) else value

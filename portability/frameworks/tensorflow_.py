@@ -1,0 +1,53 @@
+"""TensorFlow: tf.* functions, keras.ops.* and Keras layers (Keras 3 on the TF backend), eager, CPU."""
+
+from __future__ import annotations
+
+from portability.frameworks import base
+from portability.resolve import resolve
+
+ROOTS = ("tf", "tensorflow", "keras")
+
+
+def load(settings: dict) -> str:
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import tensorflow as tf
+
+    threads = settings.get("threads", 1)
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    return tf.__version__
+
+
+def _to_native(a):
+    import tensorflow as tf
+
+    return tf.constant(a)
+
+
+def _to_numpy(t):
+    return t.numpy() if hasattr(t, "numpy") else t
+
+
+def execute(plan, arrays: dict):
+    target = resolve(plan.call, ROOTS)
+    args, kwargs = base.native_args(plan, arrays, _to_native)
+    if plan.kind == "layer":
+        dtype = args[0].dtype.name if args else "float32"
+        layer = target(**kwargs, dtype=dtype)
+        layer.build(tuple(args[0].shape) if len(args) == 1 else [tuple(a.shape) for a in args])
+        for attr, value in base.weight_arrays(plan, arrays).items():
+            var = getattr(layer, attr)
+            if tuple(var.shape) != tuple(value.shape):
+                raise ValueError(f"weight {attr}: layer expects {tuple(var.shape)}, got {tuple(value.shape)}")
+            var.assign(value.astype(var.dtype))
+        result = layer(*args, **plan.call_kwargs)
+    else:
+        result = target(*args, **kwargs)
+    return base.outputs(plan, result, _to_numpy)
+
+
+def live_default(call: str, kind: str, name: str, opset=None):
+    return base.signature_default(resolve(call, ROOTS), name)

@@ -1,0 +1,255 @@
+"""Results -> hazards. Pure functions: every hazard is derived from compared results and defaults.
+
+A hazard is only worth reporting when it is real: numeric divergence means beyond the
+accumulation-scaled tolerance against the float64 reference; a default-argument mismatch means
+two APIs really default a semantic parameter differently (and says what that did to the outputs).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from portability.plan import framework_value
+from portability.records import Hazard, Pairwise, Result
+from portability.transforms import Ctx, UnsupportedValue
+
+HAZARD_KINDS = (
+    "numeric_divergence", "default_argument_mismatch", "unsupported", "shape_mismatch", "dtype_mismatch",
+    "nonfinite_mismatch", "error", "crash", "timeout", "default_drift",
+)
+SEVERITY = {
+    "numeric_divergence": "high", "shape_mismatch": "high", "nonfinite_mismatch": "high", "crash": "high",
+    "dtype_mismatch": "medium", "unsupported": "medium", "error": "medium", "timeout": "medium",
+    "default_drift": "low",
+}
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def api_id(backend: str, label: str) -> str:
+    return f"{backend}:{label}"
+
+
+def effective_defaults(api, live: dict) -> tuple[dict, dict]:
+    """(defaults, drift) of one API in canonical terms.
+
+    The live value wins where it maps back to canonical terms (no transform); ``drift`` holds
+    params whose live default disagrees with the catalog's documented one."""
+    values, drift = {}, {}
+    for p, documented in api.defaults.items():
+        values[p] = documented
+        if p not in live:
+            continue
+        amap = api.params[p]
+        live_value = live[p]
+        if amap.transform is None:
+            canonical = _unmap(amap.values, live_value)
+            if not _same(canonical, documented):
+                drift[p] = {"documented": documented, "live": canonical}
+                values[p] = canonical
+    for p, v in api.fixed.items():
+        values[p] = v
+    return values, drift
+
+
+def _unmap(values: dict | None, v):
+    if values:
+        for canonical, fw in values.items():
+            if _same(fw, v):
+                return canonical
+    return v
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b or a == b and type(a) is type(b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1e-30)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def classify(op, results: list[Result], pairwise: list[Pairwise], live: dict) -> list[Hazard]:
+    """All hazards of one op. ``live``: (backend, label) -> {param: live default value}."""
+    mine = [r for r in results if r.op == op.name]
+    hazards = _outcome_hazards(op, mine)
+    hazards += _default_hazards(op, mine, pairwise, live)
+    hazards.sort(key=lambda h: (SEVERITY_ORDER[h.severity], h.kind, h.apis))
+    return _mark_known(op, hazards)
+
+
+def _outcome_hazards(op, results: list[Result]) -> list[Hazard]:
+    """Per API: divergence, shape/dtype/non-finite mismatches, unsupported, error, crash, timeout (aligned mode)."""
+    groups: dict[tuple, list[Result]] = defaultdict(list)
+    for r in results:
+        if r.mode != "aligned" or r.status == "not_installed":
+            continue
+        for kind in _kinds_of(r):
+            groups[(kind, r.framework, r.api)].append(r)
+    hazards = []
+    for (kind, backend, label), rs in groups.items():
+        hazards.append(_outcome_hazard(op, kind, backend, label, rs))
+    return hazards
+
+
+def _kinds_of(r: Result) -> list[str]:
+    if r.status != "ok":
+        return [r.status]
+    kinds = []
+    if r.shape_equal is False:
+        return ["shape_mismatch"]
+    if r.dtype_equal is False:
+        kinds.append("dtype_mismatch")
+    if r.nonfinite_equal is False:
+        kinds.append("nonfinite_mismatch")
+    elif r.within_tolerance is False:
+        kinds.append("numeric_divergence")
+    return kinds
+
+
+def _outcome_hazard(op, kind: str, backend: str, label: str, rs: list[Result]) -> Hazard:
+    cases = tuple(dict.fromkeys(r.case for r in rs))
+    worst = max(rs, key=lambda r: (r.max_abs_error or 0.0))
+    where = f"{api_id(backend, label)} on {', '.join(cases)}"
+    if kind == "numeric_divergence":
+        summary = (f"{op.name}: {where} differs from the float64 reference by up to {worst.max_abs_error:.3g} "
+                   f"(max {worst.max_ulp:.0f} ULP, {worst.mismatch_fraction:.0%} of elements beyond "
+                   f"rtol={worst.rtol:.2g}, atol={worst.atol:.2g})")
+        fix = "Check the API's semantics (padding, coordinate convention, rounding); see the known-hazard notes."
+    elif kind == "nonfinite_mismatch":
+        summary = f"{op.name}: {where} puts NaN/Inf in other places than the reference ({worst.nonfinite_detail})"
+        fix = "Guard the inputs (clip, where) or choose an API whose NaN/Inf semantics match."
+    elif kind == "shape_mismatch":
+        summary = (f"{op.name}: {where} returns shape {worst.output_shape}, "
+                   f"not the reference's shape")
+        fix = "Reshape explicitly or pass the shape-controlling arguments (keepdims, padding, ceil_mode)."
+    elif kind == "dtype_mismatch":
+        summary = f"{op.name}: {where} returns {worst.output_dtype}, not {worst.dtype}"
+        fix = f"Cast the result back to {worst.dtype} explicitly."
+    elif kind == "unsupported":
+        summary = f"{op.name}: {where} is unsupported: {rs[0].message}"
+        fix = "Use the workaround noted in the catalog, or compose the op from supported ones."
+    else:  # error, crash, timeout
+        summary = f"{op.name}: {where} ended in {kind}: {rs[0].message}"
+        fix = "Report upstream with the repro snippet; avoid this API/argument combination meanwhile."
+    divergence = None
+    if worst.status == "ok":
+        divergence = {k: getattr(worst, k) for k in ("max_abs_error", "max_rel_error", "max_ulp", "mismatch_fraction")}
+        divergence |= {"case": worst.case, "worst": worst.worst}
+    return Hazard(op=op.name, kind=kind, frameworks=(backend,), apis=(api_id(backend, label),),
+                  severity=SEVERITY[kind], summary=summary, fix=fix, cases=cases, divergence=divergence)
+
+
+def _default_hazards(op, results, pairwise, live) -> list[Hazard]:
+    hazards = []
+    apis = [(b, a) for a in op.apis for b in _backends(a)]
+    table = {}
+    for backend, api in apis:
+        defaults, drift = effective_defaults(api, live.get((backend, api.label), {}))
+        table[(backend, api.label)] = (api, defaults)
+        for p, d in drift.items():
+            hazards.append(Hazard(
+                op=op.name, kind="default_drift", frameworks=(backend,), apis=(api_id(backend, api.label),),
+                severity="low", param=p,
+                summary=(f"{op.name}: the catalog documents {api.label} default {p}={d['documented']!r}, "
+                         f"but the installed version has {d['live']!r}"),
+                fix=f"Update the catalog entry's `defaults.{p}` for this version (or pin the framework).",
+                defaults={api_id(backend, api.label): d["live"]}))
+    for p in op.semantic_params:
+        having = {key: d[p] for key, (api, d) in table.items() if p in d}
+        distinct = []
+        for v in having.values():
+            if not any(_same(v, u) for u in distinct):
+                distinct.append(v)
+        if len(distinct) < 2:
+            continue
+        hazards.append(_default_mismatch(op, p, having, table, results, pairwise))
+    return hazards
+
+
+def _backends(api) -> list[str]:
+    from portability.frameworks import backends_for_key
+
+    return [b.name for b in backends_for_key(api.framework)]
+
+
+def _default_mismatch(op, p, having: dict, table: dict, results, pairwise) -> Hazard:
+    ids = {key: api_id(*key) for key in having}
+    differing = {
+        frozenset((ids[k1], ids[k2]))
+        for k1, v1 in having.items() for k2, v2 in having.items() if k1 < k2 and not _same(v1, v2)
+    }
+    pairs = [pw for pw in pairwise if pw.op == op.name and pw.mode == "defaults" and frozenset((pw.a, pw.b)) in differing]
+    observed = max((pw.max_abs_error or 0.0 for pw in pairs), default=None)
+    beyond = any(not pw.within_tolerance for pw in pairs)
+    worst = max(pairs, key=lambda pw: pw.max_abs_error or 0.0, default=None)
+    canonical = op.params[p].value
+    groups = defaultdict(list)
+    for key, v in having.items():
+        groups[repr(v)].append(ids[key])
+    listing = "; ".join(f"{v} in {', '.join(keys)}" for v, keys in groups.items())
+    if observed is None:
+        effect = "no two of them ran in defaults mode here"
+    elif beyond:
+        effect = f"outputs differ by up to {observed:.3g} when left at the defaults"
+    else:
+        effect = f"left at the defaults, outputs differed by at most {observed:.3g} (within tolerance) on these inputs"
+    fixes = [f for key in having if (f := explicit_call(table[key][0], p, canonical, op)) is not None]
+    return Hazard(
+        op=op.name, kind="default_argument_mismatch",
+        frameworks=tuple(dict.fromkeys(k[0] for k in having)), apis=tuple(ids[k] for k in having),
+        severity="high" if beyond else "low", param=p,
+        summary=f"{op.name}: the default of `{p}` differs: {listing}; {effect}",
+        fix=f"Pass {p} explicitly everywhere: " + "; ".join(fixes) if fixes else "",
+        cases=tuple(dict.fromkeys(pw.case for pw in pairs if not pw.within_tolerance)),
+        defaults={ids[k]: v for k, v in having.items()},
+        divergence=({"max_abs_error": observed, "between": [worst.a, worst.b], "case": worst.case,
+                     "max_ulp": worst.max_ulp} if worst else None),
+    )
+
+
+def explicit_call(api, p: str, value, op) -> str | None:
+    """The explicit argument that sets ``p`` to ``value`` in one API (a call or constructor fragment)."""
+    if p in api.fixed:
+        return f"{api.label} cannot change {p} (always {api.fixed[p]!r})"
+    amap = api.params.get(p)
+    if amap is None:
+        return None
+    ctx = Ctx({**op.cases[0].params, p: value}, {i.name: i.shape for i in op.cases[0].inputs})
+    try:
+        fw = framework_value(amap, value, ctx)
+    except UnsupportedValue as exc:
+        return f"{api.label}: {exc}"
+    if amap.name is None:
+        args = ", ".join(f"{k}={v!r}" for k, v in fw.items())
+    else:
+        args = f"{amap.name}={fw!r}"
+    if api.framework == "onnx":
+        return f"ONNX {api.call} attribute {args}"
+    return f"{api.label}(..., {args})"
+
+
+def _mark_known(op, hazards: list[Hazard]) -> list[Hazard]:
+    from dataclasses import replace
+
+    out = []
+    for h in hazards:
+        rec = next((k for k in op.known if known_matches(k, h)), None)
+        out.append(replace(h, known=True, known_reason=rec.reason, known_source=rec.source) if rec else h)
+    return out
+
+
+def known_matches(record, hazard: Hazard) -> bool:
+    """A known record covers a hazard of its kind whose APIs or frameworks it names (and its param)."""
+    if record.kind != hazard.kind or (record.param and record.param != hazard.param):
+        return False
+    names = set(hazard.apis) | set(hazard.frameworks) | {a.split(":", 1)[1] for a in hazard.apis}
+    return any(n in names for n in record.apis)
+
+
+def stale_known(op, hazards: list[Hazard]) -> list[dict]:
+    return [
+        {"op": op.name, "kind": k.kind, "apis": list(k.apis), "reason": k.reason, "source": k.source}
+        for k in op.known
+        if not any(known_matches(k, h) for h in hazards if h.op == op.name)
+    ]

@@ -1,0 +1,137 @@
+"""Named, seeded input generators: one set of arrays per case, handed bit-identical to every framework.
+
+Each input draws from its own stream, seeded by (run seed, crc32 of op/case/input), so adding a
+case or an op never changes the inputs of another, and a repro snippet can rebuild them alone.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Generator:
+    draw: Callable  # (rng, shape, **options) -> float64 or int64 array
+    doc: str
+    code: Callable  # (shape, **options) -> lines of standalone NumPy that assign `v` from `rng`
+
+
+def _normal(rng, shape, loc=0.0, scale=1.0):
+    return rng.normal(loc, scale, size=shape)
+
+
+def _uniform(rng, shape, low=-1.0, high=1.0):
+    return rng.uniform(low, high, size=shape)
+
+
+def _positive(rng, shape, low=0.1, high=2.0):
+    return rng.uniform(low, high, size=shape)
+
+
+def _integers(rng, shape, low=-10, high=10):
+    return rng.integers(low, high, size=shape, endpoint=True)
+
+
+def _ties(rng, shape, values=(-1.0, 0.0, 1.0, 2.0)):
+    return rng.choice(np.asarray(values, dtype=np.float64), size=shape)
+
+
+def _halves(rng, shape, low=-4, high=4):
+    return rng.integers(low, high, size=shape, endpoint=True) + 0.5 * rng.choice([-1.0, 0.0, 1.0], size=shape)
+
+
+def _special(rng, shape, fraction=0.2):
+    x = rng.normal(0.0, 1.0, size=shape)
+    flat = x.reshape(-1)
+    specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0])
+    n = max(len(specials), int(fraction * flat.size))
+    where = rng.choice(flat.size, size=min(n, flat.size), replace=False)
+    flat[where] = specials[np.arange(where.size) % len(specials)]
+    return x
+
+
+def _arange(rng, shape, start=0.0, step=1.0):
+    return start + step * np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape)
+
+
+def _constant(rng, shape, value=1.0):
+    return np.full(shape, value, dtype=np.float64)
+
+
+def _wide(rng, shape, low=-30.0, high=30.0):
+    """Magnitudes where exp/softplus/sigmoid saturate."""
+    return rng.uniform(low, high, size=shape)
+
+
+GENERATORS: dict[str, Generator] = {
+    "normal": Generator(_normal, "normal(loc=0, scale=1)", lambda shape, loc=0.0, scale=1.0: [f"v = rng.normal({loc!r}, {scale!r}, size={shape})"]),
+    "uniform": Generator(_uniform, "uniform in [low=-1, high=1)", lambda shape, low=-1.0, high=1.0: [f"v = rng.uniform({low!r}, {high!r}, size={shape})"]),
+    "positive": Generator(_positive, "uniform in [low=0.1, high=2): variances, scales, sqrt/log inputs", lambda shape, low=0.1, high=2.0: [f"v = rng.uniform({low!r}, {high!r}, size={shape})"]),
+    "integers": Generator(_integers, "integers in [low=-10, high=10]", lambda shape, low=-10, high=10: [f"v = rng.integers({low!r}, {high!r}, size={shape}, endpoint=True)"]),
+    "ties": Generator(_ties, "values drawn from a small set (ties for argmax/topk/sort)", lambda shape, values=(-1.0, 0.0, 1.0, 2.0): [f"v = rng.choice(np.asarray({list(values)!r}, dtype=np.float64), size={shape})"]),
+    "halves": Generator(_halves, "integers and exact halves (rounding)", lambda shape, low=-4, high=4: [f"v = rng.integers({low!r}, {high!r}, size={shape}, endpoint=True) + 0.5 * rng.choice([-1.0, 0.0, 1.0], size={shape})"]),
+    "special": Generator(_special, "normal with NaN, +Inf, -Inf, +0 and -0 sprinkled in", lambda shape, fraction=0.2: [
+        f"v = rng.normal(0.0, 1.0, size={shape})",
+        "specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0])",
+        f"n = min(max(len(specials), int({fraction!r} * v.size)), v.size)",
+        "where = rng.choice(v.size, size=n, replace=False)",
+        "v.reshape(-1)[where] = specials[np.arange(n) % len(specials)]",
+    ]),
+    "arange": Generator(_arange, "0, 1, 2, ... in row-major order", lambda shape, start=0.0, step=1.0: [f"v = {start!r} + {step!r} * np.arange({int(np.prod(shape))}, dtype=np.float64).reshape({shape})"]),
+    "constant": Generator(_constant, "every element equal to value", lambda shape, value=1.0: [f"v = np.full({shape}, {value!r}, dtype=np.float64)"]),
+    "wide": Generator(_wide, "uniform in [-30, 30): saturating magnitudes", lambda shape, low=-30.0, high=30.0: [f"v = rng.uniform({low!r}, {high!r}, size={shape})"]),
+}
+
+
+def input_seed(seed: int, op: str, case: str, name: str) -> list[int]:
+    return [seed, zlib.crc32(f"{op}/{case}/{name}".encode())]
+
+
+def make_input(spec, seed: int, op: str, case: str) -> np.ndarray:
+    """The exact array every framework receives (already cast to the input's dtype)."""
+    rng = np.random.default_rng(input_seed(seed, op, case, spec.name))
+    raw = GENERATORS[spec.generator].draw(rng, tuple(spec.shape), **spec.options)
+    return cast(raw, spec.dtype)
+
+
+def cast(values: np.ndarray, dtype: str) -> np.ndarray:
+    if dtype == "bfloat16":
+        import ml_dtypes  # ships with jax and tensorflow; needed only for bfloat16 cases
+
+        return np.asarray(values).astype(ml_dtypes.bfloat16)
+    return np.asarray(values).astype(dtype)
+
+
+def make_inputs(case, seed: int, op: str) -> dict[str, np.ndarray]:
+    return {spec.name: make_input(spec, seed, op, case.name) for spec in case.inputs}
+
+
+def summarize(array: np.ndarray) -> dict:
+    """Shape, dtype and value range of an input, for the report."""
+    a = np.asarray(array)
+    summary = {"shape": list(a.shape), "dtype": str(a.dtype)}
+    if a.size:
+        f = a.astype(np.float64)
+        finite = f[np.isfinite(f)]
+        summary |= {
+            "min": float(finite.min()) if finite.size else None,
+            "max": float(finite.max()) if finite.size else None,
+            "nan": int(np.isnan(f).sum()),
+            "inf": int(np.isinf(f).sum()),
+        }
+    return summary
+
+
+def snippet(spec, seed: int, op: str, case: str) -> list[str]:
+    """Standalone NumPy lines that rebuild this input bit for bit (for repro snippets)."""
+    rng = f"rng = np.random.default_rng({input_seed(seed, op, case, spec.name)})"
+    lines = [rng, *GENERATORS[spec.generator].code(tuple(spec.shape), **spec.options)]
+    if spec.dtype == "bfloat16":
+        lines.append(f"{spec.name} = v.astype(ml_dtypes.bfloat16)")
+    else:
+        lines.append(f"{spec.name} = v.astype(np.{spec.dtype})")
+    return lines

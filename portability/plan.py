@@ -1,0 +1,129 @@
+"""One call, planned: (op, case, API, mode) -> the exact arguments a framework receives.
+
+Pure and framework-free, so the parent process can plan, snippet and explain calls without
+importing any framework; workers only execute plans.
+
+Modes:
+- ``aligned``: every parameter passed explicitly at its canonical value;
+- ``defaults``: parameters the API documents a default for are omitted, as a naive port writes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from portability.layouts import inverse, permutation
+from portability.transforms import TRANSFORMS, Ctx, UnsupportedValue
+
+MODES = ("aligned", "defaults")
+
+
+@dataclass(frozen=True)
+class Value:
+    """A literal argument; with a dtype, it becomes a tensor (ONNX inputs, index tensors)."""
+
+    value: object
+    dtype: str | None = None
+
+
+@dataclass(frozen=True)
+class Input:
+    name: str
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    backend_key: str
+    call: str
+    label: str
+    kind: str
+    args: tuple  # Input | Value | "" (an omitted optional ONNX input)
+    kwargs: dict  # framework kwarg -> Input | Value (function call, or layer constructor)
+    call_kwargs: dict  # layer call kwargs
+    weights: dict  # layer attribute -> input name
+    layouts: dict  # input name -> permutation into the framework's layout
+    output_perm: tuple | None  # permutation that brings outputs back to the canonical layout
+    outputs: tuple | None
+    n_outputs: int
+    opset: int | None
+    unsupported: str | None = None
+    omitted: tuple = field(default_factory=tuple)  # semantic params left to the API default
+
+
+def plan_call(op, api, case, mode: str, shapes: dict) -> CallPlan:
+    """Plan one call; an unsupported value becomes a plan that carries the reason instead of args."""
+    base = dict(backend_key=api.framework, call=api.call, label=api.label, kind=api.kind,
+                outputs=api.outputs, n_outputs=len(op.outputs), opset=api.opset)
+    if api.unsupported:
+        return _unsupported(base, api.unsupported)
+    ctx = Ctx(case.params, shapes)
+    for p, only in api.fixed.items():
+        # A naive port (defaults mode) still calls the API and silently gets its fixed behaviour.
+        if mode == "aligned" and case.params.get(p) != only:
+            return _unsupported(base, f"{api.label} implements only {p}={only!r}; the case needs {case.params.get(p)!r}")
+    omitted = tuple(p for p in api.defaults if mode == "defaults")
+    try:
+        params = {}
+        for p, amap in api.params.items():
+            if p in omitted:
+                continue
+            params.update(_map_param(amap, case.params[p], ctx))
+        args = tuple(_arg(a, case.params, ctx) for a in api.args)
+    except UnsupportedValue as exc:
+        return _unsupported(base, str(exc))
+    constants = {k: _constant(v, shapes) for k, v in api.constants.items()}
+    kwargs = {k: Input(v) for k, v in api.kwargs.items()} | constants | params
+    layouts = {name: permutation(lay) for name, lay in api.layout.items()}
+    out_perm = inverse(permutation(api.output_layout)) if api.output_layout is not None else None
+    return CallPlan(**base, args=args, kwargs=kwargs, call_kwargs=dict(api.call_kwargs), weights=dict(api.weights),
+                    layouts=layouts, output_perm=out_perm, omitted=omitted)
+
+
+def _unsupported(base: dict, reason: str) -> CallPlan:
+    return CallPlan(**base, args=(), kwargs={}, call_kwargs={}, weights={}, layouts={}, output_perm=None,
+                    unsupported=reason)
+
+
+def framework_value(amap, value, ctx: Ctx):
+    """The value one framework receives for a canonical value (values map, then transform)."""
+    if amap.values is not None and _hashable(value) and value in amap.values:
+        value = amap.values[value]
+    if amap.transform:
+        value = TRANSFORMS[amap.transform](value, ctx)
+    return value
+
+
+def _map_param(amap, value, ctx: Ctx) -> dict:
+    value = framework_value(amap, value, ctx)
+    if amap.name is None:
+        if not isinstance(value, dict):
+            raise TypeError(f"transform {amap.transform} must return a dict when the param has no name")
+        return {k: Value(v) for k, v in value.items()}
+    return {amap.name: Value(value)}
+
+
+def _arg(item, params: dict, ctx: Ctx):
+    if isinstance(item, str):
+        return Input(item) if item else ""
+    if "param" in item:
+        return Value(params[item["param"]], item.get("dtype"))
+    return Value(item["value"], item.get("dtype"))
+
+
+def _constant(value, shapes: dict):
+    """A constant kwarg; {dim: [input, axis]} reads a size from an input's canonical shape."""
+    if isinstance(value, dict) and set(value) == {"dim"}:
+        name, axis = value["dim"]
+        return Value(shapes[name][axis])
+    if isinstance(value, dict) and set(value) == {"dims"}:
+        name, axes = value["dims"]
+        return Value(tuple(shapes[name][a] for a in axes))
+    return Value(value)
+
+
+def _hashable(v) -> bool:
+    try:
+        hash(v)
+        return True
+    except TypeError:
+        return False

@@ -1,0 +1,69 @@
+"""Plain, frozen records that flow from the checker to the reporters (terminal, JSON, HTML)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STATUSES = ("ok", "unsupported", "error", "crash", "timeout", "not_installed")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One op x case x backend x API x mode, compared against the float64 reference."""
+
+    op: str
+    case: str
+    framework: str  # backend name
+    api: str  # API label (its dotted call unless the catalog names it)
+    mode: str  # aligned | defaults
+    status: str
+    dtype: str  # the case dtype
+    message: str = ""
+    output_dtype: str | None = None
+    output_shape: list | None = None
+    shape_equal: bool | None = None
+    dtype_equal: bool | None = None
+    nonfinite_equal: bool | None = None
+    nonfinite_detail: str = ""
+    max_abs_error: float | None = None
+    max_rel_error: float | None = None
+    max_ulp: float | None = None
+    mismatch_fraction: float | None = None
+    within_tolerance: bool | None = None
+    worst: dict | None = None  # index, actual, expected
+    rtol: float | None = None
+    atol: float | None = None
+    elapsed_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Pairwise:
+    """Divergence between two APIs' outputs on the same case and mode (first output)."""
+
+    op: str
+    case: str
+    mode: str
+    a: str  # "backend:api"
+    b: str
+    max_abs_error: float | None
+    max_ulp: float | None
+    within_tolerance: bool
+
+
+@dataclass(frozen=True)
+class Hazard:
+    op: str
+    kind: str
+    frameworks: tuple[str, ...]
+    apis: tuple[str, ...]  # "backend:api" for each API involved
+    severity: str  # high | medium | low
+    summary: str
+    fix: str
+    cases: tuple[str, ...] = ()
+    param: str | None = None
+    defaults: dict | None = None  # "backend:api" -> default value
+    divergence: dict | None = None  # metrics that show the hazard
+    repro: dict = field(default_factory=dict)  # "backend:api" -> snippet
+    known: bool = False
+    known_reason: str | None = None
+    known_source: str | None = None

@@ -1,0 +1,127 @@
+"""Copy-paste repro snippets: standalone Python that rebuilds a case's inputs bit for bit and makes the call.
+
+Framework-specific text is limited to how a tensor is made and how a layer is built; ONNX
+snippets build the same one-node model the checker ran.
+"""
+
+from __future__ import annotations
+
+from portability import inputs as inputs_mod
+from portability.plan import Input, Value
+
+IMPORTS = {
+    "numpy": [],
+    "torch": ["import torch"],
+    "tensorflow": ["import tensorflow as tf", "import keras"],
+    "jax": ["import jax", "import jax.numpy as jnp", "jax.config.update('jax_enable_x64', True)"],
+    "onnxruntime": ["import onnx", "import onnxruntime as ort", "from onnx import helper, numpy_helper"],
+    "onnx-reference": ["import onnx", "from onnx import helper, numpy_helper",
+                       "from onnx.reference import ReferenceEvaluator"],
+}
+TENSOR = {
+    "numpy": "{}",
+    "torch": "torch.from_numpy({})",
+    "tensorflow": "tf.constant({})",
+    "jax": "jnp.asarray({})",
+}
+ALIASES = (("np.", "numpy."), ("tf.", "tensorflow."), ("jnp.", "jax.numpy."))
+
+
+def _target(call: str) -> str:
+    for short, full in ALIASES:
+        if call.startswith(full):
+            return short + call[len(full):]
+    return call
+
+
+def _expr(item, plan, backend: str) -> str:
+    if isinstance(item, Input):
+        name = item.name
+        perm = plan.layouts.get(name)
+        arr = f"np.ascontiguousarray(np.transpose({name}, {perm}))" if perm else name
+        return TENSOR.get(backend, "{}").format(arr)
+    if isinstance(item, Value):
+        if item.dtype:
+            return TENSOR.get(backend, "{}").format(f"np.asarray({item.value!r}, dtype=np.{item.dtype})")
+        return repr(item.value)
+    return repr(item)
+
+
+def _call_text(plan, backend: str) -> str:
+    args = [_expr(a, plan, backend) for a in plan.args]
+    kwargs = [f"{k}={_expr(v, plan, backend)}" for k, v in plan.kwargs.items()]
+    return f"{_target(plan.call)}({', '.join(args + kwargs)})"
+
+
+def snippet(backend: str, plan, case, seed: int, op_name: str, call_only: bool = False) -> str:
+    if backend in ("onnxruntime", "onnx-reference"):
+        body = _onnx_lines(plan, backend)
+    elif plan.kind == "layer":
+        body = _layer_lines(plan, backend)
+    else:
+        body = [f"out = {_call_text(plan, backend)}"]
+    if call_only:
+        return "\n".join(body)
+    lines = ["import numpy as np", *IMPORTS.get(backend, [])]
+    if any(i.dtype == "bfloat16" for i in case.inputs):
+        lines.append("import ml_dtypes")
+    for spec in case.inputs:
+        lines += inputs_mod.snippet(spec, seed, op_name, case.name)
+    lines += body
+    if plan.output_perm:
+        lines.append(f"# outputs are in the framework's layout; np.transpose(out, {plan.output_perm}) gives NCHW")
+    lines.append("print(out)")
+    return "\n".join(lines)
+
+
+def _layer_lines(plan, backend: str) -> list[str]:
+    args = ", ".join(_expr(a, plan, backend) for a in plan.args)
+    ctor = ", ".join(f"{k}={_expr(v, plan, backend)}" for k, v in plan.kwargs.items())
+    call_kw = "".join(f", {k}={v!r}" for k, v in plan.call_kwargs.items())
+    if backend == "torch":
+        lines = [f"layer = {_target(plan.call)}({ctor}).eval()", "with torch.no_grad():"]
+        for attr, name in plan.weights.items():
+            lines.append(f"    layer.{attr}.copy_({_expr(Input(name), plan, backend)})")
+        lines.append(f"    out = layer({args}{call_kw})")
+        return lines
+    first = _expr(plan.args[0], plan, backend) if plan.args else "x"
+    lines = [f"layer = {_target(plan.call)}({ctor})", f"layer.build(tuple({first}.shape))"]
+    for attr, name in plan.weights.items():
+        lines.append(f"layer.{attr}.assign({_expr(Input(name), plan, 'numpy')})")
+    lines.append(f"out = layer({args}{call_kw})")
+    return lines
+
+
+def _onnx_lines(plan, backend: str) -> list[str]:
+    from portability.frameworks.onnx_ import DEFAULT_OPSET, IR_VERSION
+
+    names, graph_inputs, inits, feeds = [], [], [], []
+    for i, item in enumerate(plan.args):
+        if isinstance(item, Input):
+            names.append(item.name)
+            graph_inputs.append(f"helper.make_tensor_value_info({item.name!r}, "
+                                f"helper.np_dtype_to_tensor_dtype({item.name}.dtype), {item.name}.shape)")
+            feeds.append(f"{item.name!r}: {item.name}")
+        elif isinstance(item, Value):
+            names.append(f"const{i}")
+            dtype = item.dtype or "int64"
+            inits.append(f"numpy_helper.from_array(np.asarray({item.value!r}, dtype=np.{dtype}), 'const{i}')")
+        else:
+            names.append("")
+    n_out = plan.n_outputs if plan.outputs is None else max(plan.outputs) + 1
+    outs = [f"out{i}" for i in range(n_out)]
+    from portability.frameworks.onnx_ import _attr
+
+    attrs = "".join(f", {k}={_attr(v)!r}" for k, v in plan.kwargs.items())
+    run = ("out = ort.InferenceSession(model.SerializeToString(), providers=['CPUExecutionProvider'])"
+           f".run(None, {{{', '.join(feeds)}}})" if backend == "onnxruntime"
+           else f"out = ReferenceEvaluator(model).run(None, {{{', '.join(feeds)}}})")
+    return [
+        f"node = helper.make_node({plan.call!r}, {names!r}, {outs!r}{attrs})",
+        f"graph = helper.make_graph([node], 'repro', [{', '.join(graph_inputs)}], "
+        f"[helper.make_value_info(n, onnx.TypeProto()) for n in {outs!r}], initializer=[{', '.join(inits)}])",
+        f"model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', {plan.opset or DEFAULT_OPSET})], "
+        f"ir_version={IR_VERSION})",
+        "model = onnx.shape_inference.infer_shapes(model, strict_mode=True)",
+        run,
+    ]

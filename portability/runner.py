@@ -1,0 +1,270 @@
+"""One spawned, long-lived worker per framework, all running side by side.
+
+A crash (the worker dies), a hang (no reply within the per-case timeout) or an exception is
+recorded as that case's outcome, the worker is restarted, and the run goes on: nothing already
+computed is lost. Workers are fresh interpreters, never forks: a fork after torch or TF ran an op hangs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+
+from multiprocessing.connection import Connection
+
+from portability.frameworks import BACKENDS
+
+STARTUP_TIMEOUT_S = 300.0
+
+
+@dataclass(frozen=True)
+class Task:
+    id: int
+    op: str
+    case: str
+    backend: str
+    label: str
+    mode: str
+    plan: object  # CallPlan
+
+
+@dataclass
+class Outcome:
+    task: Task
+    status: str  # ok | unsupported | error | crash | timeout | not_installed
+    outputs: list | None
+    message: str
+    elapsed_s: float
+
+
+@dataclass
+class BackendInfo:
+    name: str
+    version: str | None
+    status: str  # ready | not_installed | error
+    message: str = ""
+    live_defaults: dict = field(default_factory=dict)  # label -> {param: value}
+    restarts: int = 0
+
+
+class WorkerDied(Exception):
+    pass
+
+
+class WorkerTimeout(Exception):
+    pass
+
+
+class Worker:
+    """A handle on one backend's worker process; restartable after a crash or a hang.
+
+    The worker is a fresh interpreter (``python -m portability.worker``), not a multiprocessing
+    child: it never re-imports the caller's __main__, and nothing is ever forked."""
+
+    def __init__(self, backend: str, settings: dict, module: str | None = None):
+        self.backend, self.settings = backend, settings
+        self.module = module or BACKENDS[backend].module
+        self.log_path = os.path.join(tempfile.mkdtemp(prefix=f"portability-{backend}-"), "worker.log")
+        self.proc = self.conn = None
+
+    def start(self):
+        parent, child = socket.socketpair()
+        self.conn = Connection(parent.detach())
+        fd = child.fileno()
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "portability.worker", str(fd), self.module, json.dumps(self.settings)],
+                pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=worker_environment(self.settings),
+            )
+        child.close()
+        return self.receive(STARTUP_TIMEOUT_S)
+
+    def request(self, message, timeout: float):
+        try:
+            self.conn.send(message)
+        except OSError:
+            raise WorkerDied(self._death_message()) from None
+        return self.receive(timeout)
+
+    def receive(self, timeout: float):
+        try:
+            ready = self.conn.poll(timeout)
+        except OSError:
+            ready = True
+        if not ready:
+            raise WorkerTimeout(f"no reply within {timeout:g} s")
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+            raise WorkerDied(self._death_message()) from None
+
+    def _death_message(self) -> str:
+        code = self.proc.poll()
+        tail = ""
+        try:
+            with open(self.log_path, errors="replace") as f:
+                lines = [ln.strip() for ln in f.read().splitlines()[-3:] if ln.strip()]
+            tail = " | ".join(lines)[-300:]
+        except OSError:
+            pass
+        return f"worker exited with code {code}" + (f"; last output: {tail}" if tail else "")
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None and self.conn is not None:
+            try:
+                self.conn.send(None)
+                self.proc.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+
+
+def worker_environment(settings: dict) -> dict:
+    """Thread pins and quiet logs, set before the framework is imported in the worker."""
+    env = dict(os.environ)
+    threads = str(settings.get("threads", 1))
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                "TF_NUM_INTEROP_THREADS"):
+        env[var] = threads
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env.setdefault("KERAS_BACKEND", "tensorflow")
+    env.setdefault("JAX_PLATFORMS", "cpu")
+    if threads == "1":
+        env.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+    return env
+
+
+class Progress:
+    """Cases done / total per framework on stderr, only when stderr is a terminal."""
+
+    def __init__(self, totals: dict[str, int], enabled: bool):
+        self.totals, self.done = totals, {k: 0 for k in totals}
+        self.enabled = enabled and sys.stderr.isatty()
+        self.lock = threading.Lock()
+        self.last = 0.0
+
+    def advance(self, backend: str, n: int = 1):
+        with self.lock:
+            self.done[backend] += n
+            now = time.monotonic()
+            if self.enabled and (now - self.last > 0.1 or self.done[backend] == self.totals[backend]):
+                self.last = now
+                parts = [f"{b} {self.done[b]}/{self.totals[b]}" for b in self.totals]
+                sys.stderr.write("\r\x1b[2K" + " | ".join(parts))
+                sys.stderr.flush()
+
+    def close(self):
+        if self.enabled:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+
+def run_backends(tasks: dict[str, list[Task]], arrays: dict, defaults_requests: dict[str, list], settings: dict,
+                 timeout: float, progress: Progress, modules: dict[str, str] | None = None
+                 ) -> tuple[list[Outcome], dict[str, BackendInfo]]:
+    """Run each backend's tasks in its own worker, backends in parallel; return every outcome.
+
+    ``modules`` maps a backend to its adapter module (the registry's by default)."""
+    modules = modules or {}
+    outcomes: list[Outcome] = []
+    infos: dict[str, BackendInfo] = {}
+    lock = threading.Lock()
+
+    def drive(backend: str):
+        worker = Worker(backend, settings, modules.get(backend))
+        result, info = _drive_backend(worker, tasks[backend], arrays, defaults_requests.get(backend, []),
+                                      timeout, progress)
+        with lock:
+            outcomes.extend(result)
+            infos[backend] = info
+
+    threads = [threading.Thread(target=drive, args=(b,), name=f"drive-{b}", daemon=True) for b in tasks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    order = {b: i for i, b in enumerate(BACKENDS)}
+    outcomes.sort(key=lambda o: (o.task.id, order.get(o.task.backend, 99)))
+    return outcomes, infos
+
+
+def _drive_backend(worker, tasks, arrays, defaults_request, timeout, progress):
+    backend = worker.backend
+    outcomes: list[Outcome] = []
+    try:
+        info = _start(worker, backend)
+        if info.status != "ready":
+            status = "not_installed" if info.status == "not_installed" else "error"
+            for t in tasks:
+                outcomes.append(Outcome(t, status, None, info.message, 0.0))
+            progress.advance(backend, len(tasks))
+            return outcomes, info
+        if defaults_request:
+            try:
+                info.live_defaults = worker.request(("defaults", defaults_request), timeout)[1]
+            except (WorkerDied, WorkerTimeout) as exc:
+                info.message = f"reading live defaults failed: {exc}"
+                worker.kill()
+                _restart(worker, info)
+        for t in tasks:
+            outcomes.append(_run_task(worker, info, t, arrays[(t.op, t.case)], timeout))
+            progress.advance(backend)
+        return outcomes, info
+    finally:
+        worker.stop()
+
+
+def _start(worker: Worker, backend: str) -> BackendInfo:
+    try:
+        reply = worker.start()
+    except (WorkerDied, WorkerTimeout) as exc:
+        return BackendInfo(backend, None, "error", f"worker failed to start: {exc}")
+    if reply[0] == "ready":
+        return BackendInfo(backend, reply[1], "ready")
+    return BackendInfo(backend, None, reply[0], reply[1])
+
+
+def _restart(worker: Worker, info: BackendInfo) -> None:
+    info.restarts += 1
+    reply = worker.start()
+    if reply[0] != "ready":
+        raise WorkerDied(f"restart failed: {reply[1]}")
+
+
+def _run_task(worker: Worker, info: BackendInfo, task: Task, arrays: dict, timeout: float) -> Outcome:
+    if task.plan.unsupported:
+        return Outcome(task, "unsupported", None, task.plan.unsupported, 0.0)
+    if info.status != "ready":
+        return Outcome(task, "error", None, f"{info.name} worker unavailable: {info.message}", 0.0)
+    start = time.perf_counter()
+    try:
+        reply = worker.request(("run", task.id, task.plan, arrays), timeout)
+        _, _, status, outputs, text, elapsed = reply
+        return Outcome(task, status, outputs, text, elapsed)
+    except (WorkerDied, WorkerTimeout) as exc:
+        status = "timeout" if isinstance(exc, WorkerTimeout) else "crash"
+        worker.kill()
+        try:
+            _restart(worker, info)
+        except (WorkerDied, WorkerTimeout) as again:
+            info.status, info.message = "error", str(again)
+        return Outcome(task, status, None, str(exc), time.perf_counter() - start)

@@ -1,0 +1,549 @@
+"""The catalog: YAML files -> validated, frozen op records.
+
+The catalog is data. Every problem is reported as one ``CatalogError`` naming the file, the
+op and the key, so a catalog author never reads a traceback. Call targets are only checked
+for shape here (a dotted path under a known framework root); they are resolved, never
+evaluated, inside each framework's worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from portability.errors import CatalogError
+from portability.frameworks import BACKENDS, CATALOG_KEYS
+
+DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
+OUTPUT_KINDS = ("float", "index", "int", "bool")
+API_KINDS = ("function", "layer")
+DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "opspecs"
+
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_ONNX_OP = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str  # resolved: the case dtype unless the input states its own
+    generator: str  # a name in portability.inputs.GENERATORS
+    options: dict  # generator keyword arguments (low, high, fraction, ...)
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    name: str
+    inputs: tuple[InputSpec, ...]
+    params: dict  # canonical parameter values for this case (op defaults + case overrides)
+    dtype: str
+    accumulation: int  # length of the longest float sum per output element; widens tolerances
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    value: Any  # the canonical value
+    semantic: bool  # a choice a porter tends to leave at the framework default
+
+
+@dataclass(frozen=True)
+class ArgMap:
+    """How one canonical parameter reaches one framework API."""
+
+    name: str | None  # framework argument name; None when the transform returns several kwargs
+    transform: str | None = None  # a name in portability.transforms.TRANSFORMS
+    values: dict | None = None  # canonical value -> framework value
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    framework: str  # catalog key: numpy, torch, tensorflow, jax, onnx (or "reference")
+    call: str  # dotted path, or an ONNX op type
+    label: str  # the name results and hazards use; the call unless the entry gives one
+    kind: str = "function"  # function | layer (constructed with params, then called)
+    args: tuple = ()  # positional inputs: canonical input names, or {param: NAME, dtype: D} items
+    kwargs: dict = field(default_factory=dict)  # framework kwarg -> canonical input name
+    params: dict = field(default_factory=dict)  # canonical param -> ArgMap
+    constants: dict = field(default_factory=dict)  # always-passed framework kwargs (may use {dim: [input, axis]})
+    call_kwargs: dict = field(default_factory=dict)  # for layers: kwargs of the call, not of the constructor
+    fixed: dict = field(default_factory=dict)  # canonical param -> the only value this API implements
+    defaults: dict = field(default_factory=dict)  # canonical param -> documented default (canonical terms)
+    layout: dict = field(default_factory=dict)  # canonical input -> named layout or permutation
+    output_layout: Any = None  # named layout or permutation applied to outputs (inverted)
+    weights: dict = field(default_factory=dict)  # layer attribute -> canonical input
+    outputs: tuple | None = None  # which returned items are the op's outputs (indices), in op order
+    opset: int | None = None  # ONNX opset for this node
+    unsupported: str | None = None  # the framework lacks this op: the reason
+    sources: tuple = ()
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    name: str
+    kind: str  # float (compared with tolerances) | index | int | bool (compared exactly)
+
+
+@dataclass(frozen=True)
+class KnownHazard:
+    """A documented divergence: reported as known, and as stale when nothing matches it."""
+
+    kind: str
+    apis: tuple[str, ...]  # api labels (or framework names) it covers
+    reason: str
+    source: str
+    param: str | None = None
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str
+    category: str
+    summary: str
+    path: str
+    sources: tuple[str, ...]
+    params: dict  # name -> ParamSpec
+    outputs: tuple[OutputSpec, ...]
+    cases: tuple[CaseSpec, ...]
+    reference: ApiSpec
+    apis: tuple[ApiSpec, ...]
+    tolerance: dict  # dtype -> Tolerance (overrides of the table in portability.compare)
+    tolerance_reason: str | None
+    known: tuple[KnownHazard, ...] = ()
+
+    @property
+    def semantic_params(self) -> list[str]:
+        return [p.name for p in self.params.values() if p.semantic]
+
+    def apis_for(self, catalog_key: str) -> list[ApiSpec]:
+        return [a for a in self.apis if a.framework == catalog_key]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    ops: tuple[OpSpec, ...]
+    files: tuple[tuple[str, str], ...]  # (path, sha256)
+
+    def op(self, name: str) -> OpSpec:
+        for op in self.ops:
+            if op.name == name:
+                return op
+        raise KeyError(name)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads 1e-5 as a float (YAML 1.1 wants 1.0e-5, a trap for catalog authors)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        re.X,
+    ),
+    list("-+0123456789."),
+)
+
+
+class _Where:
+    """Carries file / op / key so every validation error can say where it is."""
+
+    def __init__(self, path: str, op: str | None = None, key: str | None = None):
+        self.path, self.op, self.key = path, op, key
+
+    def at(self, key: str) -> "_Where":
+        return _Where(self.path, self.op, f"{self.key}.{key}" if self.key else key)
+
+    def fail(self, message: str):
+        raise CatalogError(self.path, self.op, self.key, message)
+
+    def mapping(self, value, allowed: set[str], required: set[str] = frozenset()) -> dict:
+        if not isinstance(value, dict):
+            self.fail(f"expected a mapping, got {type(value).__name__}")
+        for k in value:
+            if k not in allowed:
+                self.at(str(k)).fail(f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        for k in required:
+            if k not in value:
+                self.at(k).fail("missing required key")
+        return value
+
+    def typed(self, value, types, what: str):
+        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+            self.fail(f"expected {what}, got a boolean")
+        if not isinstance(value, types):
+            self.fail(f"expected {what}, got {type(value).__name__}")
+        return value
+
+    def str_list(self, value) -> tuple[str, ...]:
+        if isinstance(value, str):
+            return (value,)
+        self.typed(value, list, "a list of strings")
+        for i, item in enumerate(value):
+            self.at(str(i)).typed(item, str, "a string")
+        return tuple(value)
+
+
+_OP_KEYS = {
+    "name", "category", "summary", "sources", "params", "dtype", "inputs", "cases", "outputs",
+    "reference", "apis", "tolerance", "accumulation", "known",
+}
+_API_KEYS = {
+    "call", "label", "kind", "args", "kwargs", "params", "constants", "call_kwargs", "fixed", "defaults",
+    "layout", "output_layout", "weights", "outputs", "opset", "unsupported", "sources",
+}
+
+
+def load_catalog(paths: list[str | Path] | None = None) -> Catalog:
+    """Load every YAML file under the given files or folders (the bundled catalog by default)."""
+    files: list[Path] = []
+    for p in [Path(p) for p in (paths or [DEFAULT_CATALOG])]:
+        if p.is_dir():
+            files.extend(sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise CatalogError(p, None, None, "no such file or folder")
+    if not files:
+        raise CatalogError(paths[0] if paths else DEFAULT_CATALOG, None, None, "no catalog files found")
+    ops: list[OpSpec] = []
+    seen: dict[str, str] = {}
+    hashes = []
+    for f in files:
+        raw = f.read_bytes()
+        hashes.append((str(f), hashlib.sha256(raw).hexdigest()))
+        for op in _load_file(f, raw):
+            if op.name in seen:
+                raise CatalogError(f, op.name, "name", f"duplicate op (first defined in {seen[op.name]})")
+            seen[op.name] = str(f)
+            ops.append(op)
+    return Catalog(tuple(ops), tuple(hashes))
+
+
+def _load_file(path: Path, raw: bytes) -> list[OpSpec]:
+    where = _Where(str(path))
+    try:
+        doc = yaml.load(raw, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" (line {mark.line + 1})" if mark else ""
+        where.fail(f"not valid YAML{line}: {getattr(exc, 'problem', exc)}")
+    doc = where.mapping(doc, {"ops"}, {"ops"})
+    entries = where.at("ops").typed(doc["ops"], list, "a list of ops")
+    return [_load_op(_Where(str(path), None, f"ops.{i}"), entry) for i, entry in enumerate(entries)]
+
+
+def _load_op(where: _Where, entry) -> OpSpec:
+    if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+        where = _Where(where.path, entry["name"])
+    where.mapping(entry, _OP_KEYS, {"name", "category", "summary", "apis", "reference"})
+    name = where.at("name").typed(entry["name"], str, "a string")
+    params = _load_params(where.at("params"), entry.get("params", {}))
+    dtype = _dtype(where.at("dtype"), entry.get("dtype", "float32"))
+    outputs = _load_outputs(where.at("outputs"), entry.get("outputs", ["out"]))
+    base_inputs = where.at("inputs").typed(entry.get("inputs", {}), dict, "a mapping of inputs")
+    accumulation = entry.get("accumulation")
+    cases_raw = entry.get("cases", [{"name": "default"}])
+    where.at("cases").typed(cases_raw, list, "a list of cases")
+    if not cases_raw:
+        where.at("cases").fail("an op needs at least one case")
+    cases = tuple(
+        _load_case(where.at(f"cases.{i}"), c, params, dtype, base_inputs, accumulation) for i, c in enumerate(cases_raw)
+    )
+    input_names = {i.name for c in cases for i in c.inputs}
+    tol, reason = _load_tolerance(where.at("tolerance"), entry.get("tolerance"))
+    apis_raw = where.at("apis").mapping(entry["apis"], set(CATALOG_KEYS))
+    apis: list[ApiSpec] = []
+    for key, items in apis_raw.items():
+        items = items if isinstance(items, list) else [items]
+        for i, item in enumerate(items):
+            apis.append(_load_api(where.at(f"apis.{key}.{i}"), key, item, params, input_names))
+    labels = [(a.framework, a.label) for a in apis]
+    for a in apis:
+        if labels.count((a.framework, a.label)) > 1:
+            where.at(f"apis.{a.framework}").fail(f"two APIs share the label '{a.label}'; give one a `label`")
+    reference = _load_api(where.at("reference"), "reference", entry["reference"], params, input_names)
+    known = tuple(_load_known(where.at(f"known.{i}"), k) for i, k in enumerate(entry.get("known", [])))
+    return OpSpec(
+        name=name,
+        category=where.at("category").typed(entry["category"], str, "a string"),
+        summary=where.at("summary").typed(entry["summary"], str, "a string"),
+        path=where.path,
+        sources=where.at("sources").str_list(entry.get("sources", [])),
+        params=params,
+        outputs=outputs,
+        cases=cases,
+        reference=reference,
+        apis=tuple(apis),
+        tolerance=tol,
+        tolerance_reason=reason,
+        known=known,
+    )
+
+
+def _dtype(where: _Where, value) -> str:
+    if value not in DTYPES:
+        where.fail(f"unknown dtype {value!r} (known: {', '.join(DTYPES)})")
+    return value
+
+
+def _load_params(where: _Where, raw) -> dict:
+    where.typed(raw, dict, "a mapping of parameters")
+    params = {}
+    for name, spec in raw.items():
+        w = where.at(str(name))
+        if isinstance(spec, dict):
+            w.mapping(spec, {"value", "semantic", "doc"}, {"value"})
+            semantic = w.at("semantic").typed(spec.get("semantic", False), bool, "true or false")
+            params[name] = ParamSpec(name, spec["value"], semantic)
+        else:
+            params[name] = ParamSpec(name, spec, False)
+    return params
+
+
+def _load_outputs(where: _Where, raw) -> tuple[OutputSpec, ...]:
+    if isinstance(raw, list):
+        raw = {where.at(str(i)).typed(n, str, "an output name"): "float" for i, n in enumerate(raw)}
+    where.typed(raw, dict, "a list of output names or a mapping name -> kind")
+    out = []
+    for name, kind in raw.items():
+        if kind not in OUTPUT_KINDS:
+            where.at(str(name)).fail(f"unknown output kind {kind!r} (known: {', '.join(OUTPUT_KINDS)})")
+        out.append(OutputSpec(name, kind))
+    if not out:
+        where.fail("an op needs at least one output")
+    return tuple(out)
+
+
+def _load_case(where: _Where, raw, params: dict, dtype: str, base_inputs: dict, accumulation) -> CaseSpec:
+    where.mapping(raw, {"name", "inputs", "params", "dtype", "accumulation"}, {"name"})
+    case_dtype = _dtype(where.at("dtype"), raw.get("dtype", dtype))
+    overrides = where.at("params").typed(raw.get("params", {}), dict, "a mapping of parameter values")
+    for k in overrides:
+        if k not in params:
+            where.at(f"params.{k}").fail("not a parameter of this op (declare it under the op's `params`)")
+    merged_params = {name: p.value for name, p in params.items()} | overrides
+    case_inputs = where.at("inputs").typed(raw.get("inputs", {}), dict, "a mapping of inputs")
+    names = list(dict.fromkeys(list(base_inputs) + list(case_inputs)))
+    if not names:
+        where.at("inputs").fail("a case needs at least one input")
+    inputs = []
+    for n in names:
+        spec = dict(base_inputs.get(n) or {}) | dict(case_inputs.get(n) or {})
+        inputs.append(_load_input(where.at(f"inputs.{n}"), n, spec, case_dtype))
+    acc = raw.get("accumulation", accumulation)
+    return CaseSpec(
+        name=where.at("name").typed(raw["name"], str, "a string"),
+        inputs=tuple(inputs),
+        params=merged_params,
+        dtype=case_dtype,
+        accumulation=_accumulation(where.at("accumulation"), acc, inputs, merged_params),
+    )
+
+
+def _load_input(where: _Where, name: str, spec: dict, case_dtype: str) -> InputSpec:
+    from portability.inputs import GENERATORS
+
+    where.mapping(spec, {"shape", "dtype", "generator", "options"}, {"shape"})
+    shape = where.at("shape").typed(spec["shape"], list, "a list of ints")
+    for i, d in enumerate(shape):
+        where.at(f"shape.{i}").typed(d, int, "an int")
+    gen = spec.get("generator", "normal")
+    if gen not in GENERATORS:
+        where.at("generator").fail(f"unknown generator {gen!r} (known: {', '.join(sorted(GENERATORS))})")
+    options = where.at("options").typed(spec.get("options", {}), dict, "a mapping")
+    return InputSpec(name, tuple(shape), _dtype(where.at("dtype"), spec.get("dtype", case_dtype)), gen, options)
+
+
+def _accumulation(where: _Where, raw, inputs: list[InputSpec], params: dict) -> int:
+    """An int, or {input: NAME, axes: [..]} (product of those dims), or {param: NAME} (its value)."""
+    if raw is None:
+        return 1
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return max(1, raw)
+    where.mapping(raw, {"input", "axes"}, {"input", "axes"})
+    by_name = {i.name: i for i in inputs}
+    if raw["input"] not in by_name:
+        where.at("input").fail(f"no input named {raw['input']!r} in this case")
+    shape = by_name[raw["input"]].shape
+    n = 1
+    for ax in where.at("axes").typed(raw["axes"], list, "a list of axes"):
+        try:
+            n *= shape[ax]
+        except (IndexError, TypeError):
+            where.at("axes").fail(f"axis {ax!r} out of range for shape {list(shape)}")
+    return max(1, n)
+
+
+def _load_tolerance(where: _Where, raw):
+    if raw is None:
+        return {}, None
+    where.mapping(raw, set(DTYPES) | {"reason"}, {"reason"})
+    tol = {}
+    for dt, v in raw.items():
+        if dt == "reason":
+            continue
+        w = where.at(dt)
+        w.mapping(v, {"rtol", "atol"}, {"rtol", "atol"})
+        tol[dt] = Tolerance(float(w.at("rtol").typed(v["rtol"], (int, float), "a number")),
+                            float(w.at("atol").typed(v["atol"], (int, float), "a number")))
+    return tol, where.at("reason").typed(raw["reason"], str, "a string")
+
+
+def _load_known(where: _Where, raw) -> KnownHazard:
+    from portability.hazards import HAZARD_KINDS
+
+    where.mapping(raw, {"kind", "apis", "reason", "source", "param"}, {"kind", "apis", "reason", "source"})
+    if raw["kind"] not in HAZARD_KINDS:
+        where.at("kind").fail(f"unknown hazard kind {raw['kind']!r}")
+    return KnownHazard(raw["kind"], where.at("apis").str_list(raw["apis"]), raw["reason"], raw["source"], raw.get("param"))
+
+
+def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str]) -> ApiSpec:
+    where.mapping(raw, _API_KEYS)
+    if "unsupported" in raw and "call" not in raw:
+        reason = where.at("unsupported").typed(raw["unsupported"], str, "a reason")
+        return ApiSpec(framework=key, call="", label=f"{key} (no API)", unsupported=reason,
+                       sources=where.at("sources").str_list(raw.get("sources", [])))
+    if "call" not in raw:
+        where.at("call").fail("missing required key (or give `unsupported: REASON`)")
+    call = where.at("call").typed(raw["call"], str, "a dotted path")
+    _check_target(where.at("call"), key, call)
+    kind = raw.get("kind", "function")
+    if kind not in API_KINDS:
+        where.at("kind").fail(f"unknown kind {kind!r} (known: {', '.join(API_KINDS)})")
+    args = tuple(_load_arg(where.at(f"args.{i}"), a, params, input_names) for i, a in enumerate(raw.get("args", [])))
+    kwargs = where.at("kwargs").typed(raw.get("kwargs", {}), dict, "a mapping kwarg -> input")
+    for k, v in kwargs.items():
+        if v not in input_names:
+            where.at(f"kwargs.{k}").fail(f"no input named {v!r}")
+    weights = where.at("weights").typed(raw.get("weights", {}), dict, "a mapping attribute -> input")
+    for k, v in weights.items():
+        if v not in input_names:
+            where.at(f"weights.{k}").fail(f"no input named {v!r}")
+    pmap = {}
+    for p, m in where.at("params").typed(raw.get("params", {}), dict, "a mapping").items():
+        w = where.at(f"params.{p}")
+        if p not in params:
+            w.fail("not a parameter of this op")
+        pmap[p] = _load_argmap(w, m)
+    for section in ("fixed", "defaults"):
+        for p in where.at(section).typed(raw.get(section, {}), dict, "a mapping"):
+            if p not in params:
+                where.at(f"{section}.{p}").fail("not a parameter of this op")
+    for p in raw.get("defaults", {}):
+        if p not in pmap:
+            where.at(f"defaults.{p}").fail("a default needs the parameter mapped under `params`")
+    layout = where.at("layout").typed(raw.get("layout", {}), dict, "a mapping input -> layout")
+    from portability.layouts import check_layout
+
+    for k, v in layout.items():
+        if k not in input_names:
+            where.at(f"layout.{k}").fail(f"no input named {k!r}")
+        _catch(where.at(f"layout.{k}"), check_layout, v)
+    if raw.get("output_layout") is not None:
+        _catch(where.at("output_layout"), check_layout, raw["output_layout"])
+    outputs = raw.get("outputs")
+    if outputs is not None:
+        where.at("outputs").typed(outputs, list, "a list of indices")
+        outputs = tuple(outputs)
+    opset = raw.get("opset")
+    if opset is not None:
+        where.at("opset").typed(opset, int, "an int")
+    return ApiSpec(
+        framework=key,
+        call=call,
+        label=where.at("label").typed(raw.get("label", call), str, "a string"),
+        kind=kind,
+        args=args,
+        kwargs=kwargs,
+        params=pmap,
+        constants=where.at("constants").typed(raw.get("constants", {}), dict, "a mapping"),
+        call_kwargs=where.at("call_kwargs").typed(raw.get("call_kwargs", {}), dict, "a mapping"),
+        fixed=raw.get("fixed", {}),
+        defaults=raw.get("defaults", {}),
+        layout=layout,
+        output_layout=raw.get("output_layout"),
+        weights=weights,
+        outputs=outputs,
+        opset=opset,
+        unsupported=raw.get("unsupported"),
+        sources=where.at("sources").str_list(raw.get("sources", [])),
+    )
+
+
+def _catch(where: _Where, fn, *args):
+    try:
+        return fn(*args)
+    except ValueError as exc:
+        where.fail(str(exc))
+
+
+def _check_target(where: _Where, key: str, call: str) -> None:
+    if key == "onnx":
+        if not _ONNX_OP.match(call):
+            where.fail(f"{call!r} is not an ONNX op type (e.g. LeakyRelu)")
+        return
+    if not _DOTTED.match(call):
+        where.fail(f"{call!r} is not a dotted path")
+    if key == "reference":
+        if not (call.startswith("numpy.") or call.startswith("portability.reference.")):
+            where.fail("a reference is a numpy.* call or a portability.reference.* function")
+        from portability.resolve import resolve_reference
+
+        _catch(where, resolve_reference, call)
+        return
+    roots = next(b.roots for b in BACKENDS.values() if b.catalog_key == key)
+    if call.split(".")[0] not in roots:
+        where.fail(f"{call!r} is outside the {key} packages (a call starts with {', '.join(r + '.' for r in roots)})")
+
+
+def _load_arg(where: _Where, item, params: dict, input_names: set[str]):
+    if isinstance(item, str):
+        if item != "" and item not in input_names:
+            where.fail(f"no input named {item!r}")
+        return item
+    where.mapping(item, {"param", "dtype", "value"})
+    if "param" in item:
+        if item["param"] not in params:
+            where.at("param").fail(f"not a parameter of this op: {item['param']!r}")
+    elif "value" not in item:
+        where.fail("an argument is an input name, {param: NAME} or {value: V}")
+    if "dtype" in item:
+        _dtype(where.at("dtype"), item["dtype"])
+    return dict(item)
+
+
+def _load_argmap(where: _Where, raw) -> ArgMap:
+    if isinstance(raw, str):
+        return ArgMap(raw)
+    where.mapping(raw, {"name", "transform", "values"})
+    transform = raw.get("transform")
+    if transform is not None:
+        from portability.transforms import TRANSFORMS
+
+        if transform not in TRANSFORMS:
+            where.at("transform").fail(f"unknown transform {transform!r} (known: {', '.join(sorted(TRANSFORMS))})")
+    values = raw.get("values")
+    if values is not None:
+        where.at("values").typed(values, dict, "a mapping canonical -> framework value")
+    name = raw.get("name")
+    if name is None and transform is None:
+        where.at("name").fail("a parameter maps to a framework argument name")
+    return ArgMap(name, transform, values)

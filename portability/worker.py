@@ -1,0 +1,107 @@
+"""One framework's long-lived worker: ``python -m portability.worker FD MODULE SETTINGS`` (never forked).
+
+The parent sends ``("run", task_id, plan, arrays)`` or ``("defaults", requests)``; the worker
+answers with one reply each. Framework exceptions become statuses here; a crash or hang is seen
+by the parent (see ``portability.runner``) and never reaches this code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+
+UNSUPPORTED_HINTS = (
+    "not supported", "unsupported", "not implemented", "notimplemented", "no kernel", "could not find a kernel",
+    "is not available", "no registered", "does not support", "only supports", "not yet supported",
+    "cannot be used with", "got an unexpected keyword argument",
+)
+
+
+def classify_exception(exc: BaseException) -> str:
+    """'unsupported' when the API is missing or rejects the argument value or dtype, else 'error'."""
+    if isinstance(exc, (AttributeError, NotImplementedError, ModuleNotFoundError)):
+        return "unsupported"
+    text = f"{type(exc).__name__} {exc}".lower()
+    return "unsupported" if any(h in text for h in UNSUPPORTED_HINTS) else "error"
+
+
+def main(conn, module: str, settings: dict) -> None:
+    """Serve one backend: ``module`` is its adapter (from the registry, or a test's own)."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+        version = mod.load(settings)
+    except ImportError as exc:
+        conn.send(("not_installed", str(exc)))
+        return
+    except Exception as exc:  # a framework that imports but cannot start is reported, not raised
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready", version))
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:
+            return
+        if msg is None:
+            return
+        if msg[0] == "run":
+            conn.send(run_one(mod, *msg[1:]))
+        elif msg[0] == "defaults":
+            conn.send(("defaults", read_defaults(mod, msg[1])))
+
+
+def run_one(mod, task_id, plan, arrays):
+    start = time.perf_counter()
+    try:
+        outputs = mod.execute(plan, arrays)
+    except Exception as exc:
+        status = classify_exception(exc)
+        message = f"{type(exc).__name__}: {exc}".strip()
+        if status == "error":
+            tb = traceback.extract_tb(exc.__traceback__)[-1]
+            message += f" (at {os.path.basename(tb.filename)}:{tb.lineno})"
+        return ("done", task_id, status, None, _short(message), time.perf_counter() - start)
+    return ("done", task_id, "ok", outputs, "", time.perf_counter() - start)
+
+
+def read_defaults(mod, requests):
+    """requests: [(label, call, kind, opset, {param: framework_name})] -> {label: {param: value}}."""
+    from portability.frameworks.base import MISSING
+
+    out = {}
+    for label, call, kind, opset, names in requests:
+        values = {}
+        for param, name in names.items():
+            try:
+                v = mod.live_default(call, kind, name, opset)
+            except Exception:
+                v = MISSING
+            if v is not MISSING and v != MISSING:
+                values[param] = _plain(v)
+        out[label] = values
+    return out
+
+
+def _plain(v):
+    """Live defaults cross the process boundary and land in JSON: keep them plain."""
+    if isinstance(v, (bool, int, float, str)) or v is None:
+        return v
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return repr(v)
+
+
+def _short(text: str, limit: int = 600) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+if __name__ == "__main__":
+    import json
+    from multiprocessing.connection import Connection
+
+    main(Connection(int(sys.argv[1])), sys.argv[2], json.loads(sys.argv[3]))
