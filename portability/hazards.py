@@ -194,7 +194,7 @@ def _default_mismatch(op, p, having: dict, table: dict, results, pairwise) -> Ha
         effect = f"outputs differ by up to {observed:.3g} when left at the defaults"
     else:
         effect = f"left at the defaults, outputs differed by at most {observed:.3g} (within tolerance) on these inputs"
-    fixes = [f for key in having if (f := explicit_call(table[key][0], p, canonical, op)) is not None]
+    fixes = list(dict.fromkeys(f for key in having if (f := explicit_call(table[key][0], p, canonical, op)) is not None))
     return Hazard(
         op=op.name, kind="default_argument_mismatch",
         frameworks=tuple(dict.fromkeys(k[0] for k in having)), apis=tuple(ids[k] for k in having),

@@ -56,6 +56,8 @@ def _call_text(plan, backend: str) -> str:
 def snippet(backend: str, plan, case, seed: int, op_name: str, call_only: bool = False) -> str:
     if backend in ("onnxruntime", "onnx-reference"):
         body = _onnx_lines(plan, backend)
+        if call_only:
+            return body[0]
     elif plan.kind == "layer":
         body = _layer_lines(plan, backend)
     else:

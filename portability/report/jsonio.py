@@ -1,0 +1,100 @@
+"""The JSON report: a contract. Keep these keys; add freely, and bump FORMAT_VERSION when a key changes.
+
+FORMAT_VERSION history:
+  1: environment, ops, results, pairwise, hazards, stale_known, timing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+FORMAT_VERSION = 1
+
+
+def to_dict(report) -> dict:
+    return {
+        "format_version": FORMAT_VERSION,
+        "environment": report.environment,
+        "summary": summary(report.hazards, report.results, report.ops),
+        "ops": report.ops,
+        "results": [asdict(r) for r in report.results],
+        "pairwise": [asdict(p) for p in report.pairwise],
+        "hazards": [_hazard(h) for h in report.hazards],
+        "stale_known": report.stale_known,
+        "timing": report.timing,
+    }
+
+
+def _hazard(h) -> dict:
+    d = asdict(h)
+    d["frameworks"], d["apis"], d["cases"] = list(h.frameworks), list(h.apis), list(h.cases)
+    return d
+
+
+def summary(hazards, results, ops) -> dict:
+    by_kind, by_severity = {}, {}
+    for h in hazards:
+        key = h.kind if not isinstance(h, dict) else h["kind"]
+        sev = h.severity if not isinstance(h, dict) else h["severity"]
+        by_kind[key] = by_kind.get(key, 0) + 1
+        by_severity[sev] = by_severity.get(sev, 0) + 1
+    by_status = {}
+    for r in results:
+        s = r.status if not isinstance(r, dict) else r["status"]
+        by_status[s] = by_status.get(s, 0) + 1
+    return {
+        "ops": len(ops),
+        "cases": sum(len(o["cases"]) for o in ops),
+        "results": len(results),
+        "results_by_status": by_status,
+        "hazards": len(hazards),
+        "hazards_by_kind": by_kind,
+        "hazards_by_severity": by_severity,
+    }
+
+
+def _clean(obj):
+    """JSON has no NaN/Inf: non-finite floats become strings, tuples lists."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def dumps(data: dict) -> str:
+    return json.dumps(_clean(data), indent=1, sort_keys=False, default=repr)
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write to a temporary file beside the target, then rename: readers never see half a report."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write(report_dict: dict, path: str | Path) -> None:
+    write_atomic(path, dumps(report_dict))
+
+
+def read(path: str | Path) -> dict:
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    if not isinstance(data, dict) or "format_version" not in data:
+        raise ValueError(f"{path}: not a portability JSON report (no format_version)")
+    return data

@@ -1,0 +1,72 @@
+"""Terminal tables (tabulate): the run summary, the op list and the explain view."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+SYMBOL = {"high": "✖ high", "medium": "▲ medium", "low": "• low"}
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def _worst(hazards: list[dict]) -> str | None:
+    return min((h["severity"] for h in hazards), key=SEVERITY_ORDER.get, default=None)
+
+
+def op_matrix(report: dict) -> str:
+    """One row per op, one column per framework: the worst finding, or ok / n/a / not installed."""
+    backends = list(report["environment"]["frameworks"])
+    hazards, results = {}, {}
+    for h in report["hazards"]:
+        for b in h["frameworks"]:
+            if not h["known"]:
+                hazards.setdefault((h["op"], b), []).append(h)
+    for r in report["results"]:
+        results.setdefault((r["op"], r["framework"]), []).append(r)
+    rows = []
+    for op in report["ops"]:
+        row = [op["name"]]
+        for b in backends:
+            hz = hazards.get((op["name"], b), [])
+            ran = results.get((op["name"], b), [])
+            if report["environment"]["frameworks"][b] is None:
+                cell = "not installed"
+            elif not ran:
+                cell = "-"
+            elif hz:
+                cell = f"{SYMBOL[_worst(hz)]} ({len(hz)})"
+            elif all(r["status"] == "unsupported" for r in ran):
+                cell = "unsupported"
+            else:
+                cell = "ok"
+            row.append(cell)
+        rows.append(row)
+    return tabulate(rows, headers=["op", *backends], tablefmt="simple")
+
+
+def hazard_table(report: dict, limit: int | None = None) -> str:
+    hazards = sorted(report["hazards"], key=lambda h: (SEVERITY_ORDER[h["severity"]], h["op"], h["kind"]))
+    rows = [[SYMBOL[h["severity"]], h["op"], h["kind"] + (" (known)" if h.get("known") else ""), _clip(h["summary"], 110)]
+            for h in hazards[:limit]]
+    return tabulate(rows, headers=["severity", "op", "kind", "summary"], tablefmt="simple")
+
+
+def run_summary(report: dict) -> str:
+    s = report["summary"]
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(s["hazards_by_kind"].items())) or "none"
+    versions = ", ".join(f"{b} {v or 'not installed'}" for b, v in report["environment"]["frameworks"].items())
+    return "\n".join([
+        op_matrix(report),
+        "",
+        hazard_table(report),
+        "",
+        f"{s['ops']} ops, {s['cases']} cases, {s['results']} results; {s['hazards']} hazards ({kinds})",
+        f"seed {report['environment']['seed']}; {versions}; {report['timing'].get('total_s', 0):.1f} s",
+    ])
+
+
+def list_table(rows: list[list]) -> str:
+    return tabulate(rows, headers=["op", "category", "frameworks", "summary"], tablefmt="simple")
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

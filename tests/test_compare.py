@@ -1,0 +1,92 @@
+"""The comparator on hand-made arrays: NaN/Inf/±0 parity, ULP distance, exact integer outputs, tolerances."""
+
+import numpy as np
+import pytest
+
+from portability.compare import TOLERANCES, compare, tolerance_for, ulp_distance
+from portability.spec import Tolerance
+
+F32 = TOLERANCES["float32"]
+
+
+def test_identical_float32_is_within_tolerance_with_zero_errors():
+    a = np.linspace(-3, 3, 50, dtype=np.float32)
+    m = compare(a, a.astype(np.float64), tol=F32, expected_dtype="float32")
+    assert m.within_tolerance and m.max_abs_error == 0 and m.max_ulp == 0 and m.mismatch_fraction == 0
+    assert m.shape_equal and m.dtype_equal and m.nonfinite_equal
+
+
+def test_one_ulp_apart():
+    a = np.array([1.0, 2.0, -0.5], dtype=np.float32)
+    b = np.nextafter(a, np.float32(np.inf))
+    assert ulp_distance(b, a.astype(np.float64)).tolist() == [1, 1, 1]
+    h = np.array([1.0], dtype=np.float16)
+    assert ulp_distance(np.nextafter(h, np.float16(2)), h.astype(np.float64)).tolist() == [1]
+
+
+def test_ulp_across_zero_counts_both_sides_and_signed_zeros_are_equal():
+    tiny = np.float32(np.finfo(np.float32).smallest_subnormal)
+    assert ulp_distance(np.array([tiny]), np.array([-float(tiny)])).tolist() == [2]
+    assert ulp_distance(np.array([0.0], np.float32), np.array([-0.0])).tolist() == [0]
+
+
+def test_signed_zero_counted_but_not_a_failure():
+    m = compare(np.array([0.0, -0.0], np.float32), np.array([-0.0, -0.0]), tol=F32, expected_dtype="float32")
+    assert m.within_tolerance and m.signed_zero_mismatches == 1
+
+
+def test_nan_position_mismatch_is_not_hidden():
+    expected = np.array([1.0, np.nan, 3.0])
+    m = compare(np.array([1.0, 0.0, 3.0], np.float32), expected, tol=F32, expected_dtype="float32")
+    assert not m.nonfinite_equal and not m.within_tolerance and "NaN at 1" in m.nonfinite_detail
+    same = compare(np.array([1.0, np.nan, 3.0], np.float32), expected, tol=F32, expected_dtype="float32")
+    assert same.nonfinite_equal and same.within_tolerance
+
+
+def test_inf_sign_matters():
+    m = compare(np.array([np.inf], np.float32), np.array([-np.inf]), tol=F32, expected_dtype="float32")
+    assert not m.nonfinite_equal and "+Inf" in m.nonfinite_detail and "-Inf" in m.nonfinite_detail
+
+
+def test_divergence_beyond_tolerance_and_worst_element():
+    e = np.zeros((2, 3))
+    a = np.zeros((2, 3), np.float32)
+    a[1, 2] = 0.5
+    m = compare(a, e, tol=F32, expected_dtype="float32")
+    assert not m.within_tolerance and m.max_abs_error == 0.5
+    assert m.worst_index == (1, 2) and m.worst_actual == 0.5 and m.worst_expected == 0.0
+    assert m.mismatch_fraction == pytest.approx(1 / 6)
+
+
+def test_float32_rounding_is_within_default_tolerance():
+    e = np.random.default_rng(0).normal(size=1000)
+    m = compare(e.astype(np.float32), e, tol=F32, expected_dtype="float32")
+    assert m.within_tolerance and m.max_ulp <= 1
+
+
+def test_accumulation_widens_tolerance_by_sqrt():
+    t = tolerance_for("float32", accumulation=100)
+    assert t.rtol == pytest.approx(F32.rtol * 10) and t.atol == pytest.approx(F32.atol * 10)
+    over = tolerance_for("float32", {"float32": Tolerance(1e-3, 1e-3)})
+    assert over.rtol == 1e-3
+
+
+def test_integers_compare_exactly():
+    m = compare(np.array([1, 2, 3], np.int32), np.array([1, 2, 4]), kind="int")
+    assert not m.within_tolerance and m.max_abs_error == 1 and m.mismatch_fraction == pytest.approx(1 / 3)
+    assert compare(np.array([-2, 1]), np.array([-2, 1]), kind="int").within_tolerance
+
+
+def test_index_outputs_accept_any_integer_width_but_not_float():
+    assert compare(np.array([0, 2], np.int32), np.array([0, 2], np.int64), kind="index").dtype_equal
+    assert not compare(np.array([0.0, 2.0]), np.array([0, 2]), kind="index").dtype_equal
+
+
+def test_shape_mismatch():
+    m = compare(np.zeros((2, 3), np.float32), np.zeros((3, 2)), tol=F32)
+    assert not m.shape_equal and not m.within_tolerance and m.max_abs_error is None
+
+
+def test_dtype_mismatch_reported():
+    m = compare(np.zeros(3, np.float64), np.zeros(3), tol=F32, expected_dtype="float32")
+    assert not m.dtype_equal and m.within_tolerance

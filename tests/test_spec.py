@@ -1,0 +1,99 @@
+"""The catalog loader: the bundled catalog loads; every kind of bad file gives one clear error."""
+
+import pytest
+
+from conftest import run_cli, write_yaml
+from portability.errors import CatalogError
+from portability.spec import load_catalog
+
+GOOD = """
+ops:
+  - name: tanh
+    category: activation
+    summary: hyperbolic tangent
+    params: {eps: {value: 1e-5, semantic: true}}
+    inputs: {x: {shape: [3, 4]}}
+    reference: {call: numpy.tanh, args: [x]}
+    apis:
+      numpy: {call: numpy.tanh, args: [x]}
+      torch: [{call: torch.tanh, args: [x]}]
+      onnx: {call: Tanh, args: [x]}
+"""
+
+
+def test_bundled_catalog_loads():
+    catalog = load_catalog()
+    assert len(catalog.ops) >= 3
+    assert len({op.name for op in catalog.ops}) == len(catalog.ops)
+    for op in catalog.ops:
+        assert op.cases and op.apis and op.summary
+
+
+def test_good_file(tmp_path):
+    catalog = load_catalog([write_yaml(tmp_path, GOOD)])
+    (op,) = catalog.ops
+    assert op.params["eps"].value == 1e-5 and isinstance(op.params["eps"].value, float)  # YAML 1.1 would say str
+    assert op.semantic_params == ["eps"]
+    assert [a.framework for a in op.apis] == ["numpy", "torch", "onnx"]
+    assert op.cases[0].inputs[0].shape == (3, 4) and op.cases[0].inputs[0].dtype == "float32"
+    assert catalog.files[0][1] and len(catalog.files[0][1]) == 64
+
+
+@pytest.mark.parametrize(
+    "old, new, key, words",
+    [
+        ("summary: hyperbolic tangent", "summary: hyperbolic tangent\n    colour: red", "colour", "unknown key"),
+        ("inputs: {x: {shape: [3, 4]}}", "inputs: {x: {shape: [3, four]}}", "inputs.x.shape.1", "expected an int"),
+        ("onnx: {call: Tanh, args: [x]}", "mxnet: {call: mx.tanh, args: [x]}", "apis.mxnet", "unknown key"),
+        ("torch: [{call: torch.tanh, args: [x]}]", "torch: [{call: os.system, args: [x]}]", "apis.torch.0.call",
+         "outside the torch packages"),
+        ("torch: [{call: torch.tanh, args: [x]}]", "torch: [{call: 'torch.tanh(x)', args: [x]}]", "apis.torch.0.call",
+         "not a dotted path"),
+        ("reference: {call: numpy.tanh, args: [x]}", "reference: {call: numpy.no_such_fn, args: [x]}", "reference.call",
+         "does not exist"),
+        ("torch: [{call: torch.tanh, args: [x]}]", "torch: [{call: torch.tanh, args: [y]}]", "apis.torch.0.args.0",
+         "no input named"),
+        ("torch: [{call: torch.tanh, args: [x]}]",
+         "torch: [{call: torch.tanh, args: [x], params: {eps: {name: e, transform: explode}}}]",
+         "apis.torch.0.params.eps.transform", "unknown transform"),
+        ("inputs: {x: {shape: [3, 4]}}", "inputs: {x: {shape: [3, 4], generator: gaussian}}", "inputs.x.generator",
+         "unknown generator"),
+    ],
+)
+def test_bad_files_name_file_op_and_key(tmp_path, old, new, key, words):
+    assert old in GOOD
+    path = write_yaml(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(CatalogError) as err:
+        load_catalog([path])
+    e = err.value
+    assert e.path == str(path) and e.op == "tanh" and key in (e.key or ""), str(e)
+    assert words in str(e)
+    assert "\n" not in str(e)
+
+
+def test_duplicate_op_across_files(tmp_path):
+    a = write_yaml(tmp_path, GOOD, "a.yaml")
+    write_yaml(tmp_path, GOOD, "b.yaml")
+    with pytest.raises(CatalogError, match="duplicate op"):
+        load_catalog([tmp_path])
+    assert a.exists()
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    path = write_yaml(tmp_path, "ops:\n  - name: [unclosed\n")
+    with pytest.raises(CatalogError, match=r"line \d+"):
+        load_catalog([path])
+
+
+def test_missing_path():
+    with pytest.raises(CatalogError, match="no such file"):
+        load_catalog(["/nonexistent/catalog.yaml"])
+
+
+def test_cli_bad_catalog_exits_2_with_one_line_and_no_traceback(tmp_path):
+    path = write_yaml(tmp_path, GOOD.replace("args: [x]}]", "args: [x], colour: red}]"))
+    proc = run_cli("run", str(path), "--quiet", "--json", "", "--html", "")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert str(path) in lines[0] and "op 'tanh'" in lines[0] and "apis.torch.0.colour" in lines[0]
