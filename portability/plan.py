@@ -106,7 +106,10 @@ def _arg(item, params: dict, ctx: Ctx):
     if isinstance(item, str):
         return Input(item) if item else ""
     if "param" in item:
-        return Value(params[item["param"]], item.get("dtype"))
+        value = params[item["param"]]
+        if item.get("transform"):
+            value = TRANSFORMS[item["transform"]](value, ctx)
+        return Value(value, item.get("dtype"))
     return Value(item["value"], item.get("dtype"))
 
 

@@ -74,7 +74,7 @@ class ApiSpec:
     call: str  # dotted path, or an ONNX op type
     label: str  # the name results and hazards use; the call unless the entry gives one
     kind: str = "function"  # function | layer (constructed with params, then called)
-    args: tuple = ()  # positional inputs: canonical input names, or {param: NAME, dtype: D} items
+    args: tuple = ()  # positional inputs: canonical input names, or {param: NAME, dtype: D, transform: T} items
     kwargs: dict = field(default_factory=dict)  # framework kwarg -> canonical input name
     params: dict = field(default_factory=dict)  # canonical param -> ArgMap
     constants: dict = field(default_factory=dict)  # always-passed framework kwargs (may use {dim: [input, axis]})
@@ -519,7 +519,12 @@ def _load_arg(where: _Where, item, params: dict, input_names: set[str]):
         if item != "" and item not in input_names:
             where.fail(f"no input named {item!r}")
         return item
-    where.mapping(item, {"param", "dtype", "value"})
+    where.mapping(item, {"param", "dtype", "value", "transform"})
+    if "transform" in item:
+        from portability.transforms import TRANSFORMS
+
+        if item["transform"] not in TRANSFORMS:
+            where.at("transform").fail(f"unknown transform {item['transform']!r}")
     if "param" in item:
         if item["param"] not in params:
             where.at("param").fail(f"not a parameter of this op: {item['param']!r}")

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-__all__ = ["leaky_relu", "gelu", "conv", "same_pads", "pad_pairs"]
+__all__ = ["leaky_relu", "gelu", "conv", "same_pads", "pad_pairs", "roundtrip_linear", "roundtrip_topk"]
 
 
 def leaky_relu(x, negative_slope):
@@ -71,3 +71,14 @@ def conv(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if bias is not None:
         out += bias.reshape(1, -1, *([1] * n))
     return out
+
+
+def roundtrip_linear(x, weight, bias):
+    """y = x W^T + b with W in (out, in): the adapter round-trip test's dense reference."""
+    return x @ weight.T + bias
+
+
+def roundtrip_topk(x, k):
+    """Largest k along the last axis, descending, indices of the first occurrence on ties."""
+    idx = np.argsort(-x, axis=-1, kind="stable")[..., :k]
+    return np.take_along_axis(x, idx, axis=-1), idx

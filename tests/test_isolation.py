@@ -1,0 +1,54 @@
+"""A worker that dies or hangs mid-case is recorded as that case's outcome; the run goes on, nothing is lost."""
+
+from pathlib import Path
+
+from conftest import write_yaml
+from portability.check import run_check
+from portability.spec import load_catalog
+
+CATALOG = """
+ops:
+  - name: op_{label}
+    category: test
+    summary: one API that {label}s, one that works
+    inputs: {{x: {{shape: [4]}}}}
+    reference: {{call: numpy.tanh, args: [x]}}
+    apis:
+      numpy:
+        - {{call: numpy.tanh, args: [x], label: {label}-here}}
+        - {{call: numpy.tanh, args: [x]}}
+  - name: after_{label}
+    category: test
+    summary: runs after the bad case
+    inputs: {{x: {{shape: [4]}}}}
+    reference: {{call: numpy.exp, args: [x]}}
+    apis:
+      numpy: {{call: numpy.exp, args: [x]}}
+"""
+
+
+def _run(tmp_path, monkeypatch, label, timeout=60.0):
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))
+    catalog = load_catalog([write_yaml(tmp_path, CATALOG.format(label=label))])
+    return run_check(catalog, backends=["numpy"], modules={"numpy": "crashy_adapter"}, progress=False,
+                     timeout=timeout)
+
+
+def test_worker_crash_is_an_outcome_and_the_run_continues(tmp_path, monkeypatch):
+    report = _run(tmp_path, monkeypatch, "crash")
+    by = {(r.op, r.api): r for r in report.results if r.mode == "aligned"}
+    crashed = by[("op_crash", "crash-here")]
+    assert crashed.status == "crash" and "exited with code 3" in crashed.message
+    assert by[("op_crash", "numpy.tanh")].status == "ok" and by[("op_crash", "numpy.tanh")].within_tolerance
+    assert by[("after_crash", "numpy.exp")].status == "ok"
+    assert report.environment["framework_status"]["numpy"]["restarts"] == 1
+    assert any(h.kind == "crash" and h.apis == ("numpy:crash-here",) for h in report.hazards)
+
+
+def test_worker_hang_times_out_and_the_run_continues(tmp_path, monkeypatch):
+    report = _run(tmp_path, monkeypatch, "hang", timeout=2.0)
+    by = {(r.op, r.api): r for r in report.results if r.mode == "aligned"}
+    assert by[("op_hang", "hang-here")].status == "timeout"
+    assert by[("op_hang", "numpy.tanh")].status == "ok"
+    assert by[("after_hang", "numpy.exp")].status == "ok"
+    assert report.timing["total_s"] < 60
