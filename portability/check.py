@@ -24,6 +24,8 @@ from portability.records import Hazard, Pairwise, Result
 from portability.repro import snippet
 from portability.runner import Outcome, Progress, Task, run_backends
 
+FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+
 
 @dataclass
 class Report:
@@ -40,11 +42,28 @@ def select_backends(names: list[str] | None) -> list[str]:
     return [b for b in BACKENDS if names is None or b in names]
 
 
+def with_dtypes(op, dtypes: list[str]):
+    """The op with each float case repeated in every extra dtype (`case@float16`); integer inputs stay."""
+    extra = []
+    for case in op.cases:
+        if case.dtype not in FLOAT_DTYPES:
+            continue
+        for dt in dtypes:
+            if dt == case.dtype:
+                continue
+            inputs = tuple(replace(i, dtype=dt) if i.dtype in FLOAT_DTYPES else i for i in case.inputs)
+            extra.append(replace(case, name=f"{case.name}@{dt}", dtype=dt, inputs=inputs))
+    return replace(op, cases=op.cases + tuple(extra)) if extra else op
+
+
 def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | None = None, seed: int = 0,
               timeout: float = 60.0, threads: int = 1, progress: bool = True,
-              modules: dict[str, str] | None = None) -> Report:
+              modules: dict[str, str] | None = None, dtypes: list[str] | None = None) -> Report:
+    """Run the selected ops in the selected backends; ``dtypes`` adds a sweep over extra float dtypes."""
     t0 = time.perf_counter()
     selected = [op for op in catalog.ops if ops is None or op.name in ops]
+    if dtypes:
+        selected = [with_dtypes(op, dtypes) for op in selected]
     names = select_backends(backends) if modules is None else list(backends or modules)
     arrays = {(op.name, c.name): make_inputs(c, seed, op.name) for op in selected for c in op.cases}
     references = {key: _reference(op, case, arrays[key]) for op in selected for case in op.cases
@@ -69,6 +88,7 @@ def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | No
         "platform": platform.platform(),
         "seed": seed,
         "threads": threads,
+        "dtypes": ["float32", *(d for d in dtypes or [] if d != "float32")],
         "precision": {"jax_enable_x64": True, "tf32": False},
         "frameworks": {b: (infos[b].version if b in infos else installed_version(b)) for b in names},
         "framework_status": {b: {"status": infos[b].status, "message": infos[b].message, "restarts": infos[b].restarts}

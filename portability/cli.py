@@ -25,9 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--ops", help="comma-separated op names")
     run.add_argument("--frameworks", help="comma-separated backends: numpy,torch,tensorflow,jax,onnxruntime,onnx-reference")
     run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--dtypes", help="extra float dtypes to sweep: float16,bfloat16,float64 (float32 always runs)")
     run.add_argument("--json", default=DEFAULT_JSON, help=f"JSON report path (default {DEFAULT_JSON})")
     run.add_argument("--html", default=DEFAULT_HTML, help=f"HTML report path (default {DEFAULT_HTML})")
-    run.add_argument("--fail-on", help="comma-separated hazard kinds (or 'any') that make the exit code 1")
+    run.add_argument("--fail-on", help="comma-separated hazard kinds, 'any', or 'new' (with --baseline) that make the exit code 1")
+    run.add_argument("--baseline", help="a JSON report: only hazards not in it count as new")
     run.add_argument("--timeout", type=float, default=60.0, help="per-case timeout in seconds (default 60)")
     run.add_argument("--threads", type=int, default=1, help="threads per framework (default 1)")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -36,6 +38,19 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("catalog", nargs="*")
     ls.add_argument("--category")
     ls.add_argument("--framework")
+    ls.add_argument("--coverage", action="store_true", help="the op x framework support matrix")
+    ls.add_argument("--markdown", action="store_true", help="with --coverage: a Markdown table (for the README)")
+
+    mg = sub.add_parser("merge", help="merge result shards (one per framework version) into one matrix report")
+    mg.add_argument("shards", nargs="+", help="JSON reports written by `portability run`")
+    mg.add_argument("--json", default="reports/matrix.json")
+    mg.add_argument("--html", default="reports/matrix.html")
+
+    df = sub.add_parser("diff", help="new, fixed and changed hazards between two JSON reports")
+    df.add_argument("old")
+    df.add_argument("new")
+    df.add_argument("--json", default="", help="also write the diff as JSON")
+    df.add_argument("--fail-on", help="'new': exit 1 when there are new hazards")
 
     ex = sub.add_parser("explain", help="one op: each API's call, defaults, hazards, and the fix for a port")
     ex.add_argument("op")
@@ -54,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "list":
             return cmd_list(args)
+        if args.command == "merge":
+            return cmd_merge(args)
+        if args.command == "diff":
+            return cmd_diff(args)
         return cmd_explain(args)
     except UsageError as exc:
         print(f"portability: error: {exc}", file=sys.stderr)
@@ -83,9 +102,18 @@ def _fail_kinds(text: str | None) -> list[str]:
 
     kinds = _csv(text) or []
     for k in kinds:
-        if k != "any" and k not in HAZARD_KINDS:
-            raise UsageError(f"--fail-on: unknown hazard kind {k!r} (known: any, {', '.join(HAZARD_KINDS)})")
+        if k not in ("any", "new") and k not in HAZARD_KINDS:
+            raise UsageError(f"--fail-on: unknown hazard kind {k!r} (known: any, new, {', '.join(HAZARD_KINDS)})")
     return kinds
+
+
+def _read_report(path: str) -> dict:
+    from portability.report import jsonio
+
+    try:
+        return jsonio.read(path)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read a JSON report: {exc}") from None
 
 
 def cmd_run(args) -> int:
@@ -98,8 +126,17 @@ def cmd_run(args) -> int:
     _check_ops(catalog, ops)
     _check_backends(backends)
     fail_on = _fail_kinds(args.fail_on)
+    dtypes = _csv(args.dtypes)
+    from portability.check import FLOAT_DTYPES
+
+    for d in dtypes or []:
+        if d not in FLOAT_DTYPES:
+            raise UsageError(f"--dtypes: {d!r} is not a float dtype (choose from {', '.join(FLOAT_DTYPES)})")
+    if "new" in fail_on and not args.baseline:
+        raise UsageError("--fail-on new needs --baseline FILE")
+    baseline = _read_report(args.baseline) if args.baseline else None
     report = run_check(catalog, ops=ops, backends=backends, seed=args.seed, timeout=args.timeout,
-                       threads=args.threads, progress=not args.quiet)
+                       threads=args.threads, progress=not args.quiet, dtypes=dtypes)
     data = jsonio.to_dict(report)
     if args.json:
         jsonio.write(data, args.json)
@@ -112,7 +149,43 @@ def cmd_run(args) -> int:
     if written:
         print("wrote " + ", ".join(written))
     failing = [h for h in data["hazards"] if not h["known"] and ("any" in fail_on or h["kind"] in fail_on)]
+    if baseline is not None:
+        from portability.matrix import diff_reports
+
+        new = diff_reports(baseline, data)["new"]
+        print(f"{len(new)} hazard(s) not in the baseline {args.baseline}")
+        if "new" in fail_on:
+            failing += new
     return 1 if failing else 0
+
+
+def cmd_merge(args) -> int:
+    from portability.matrix import merge_reports
+    from portability.report import jsonio, matrix_html
+
+    merged = merge_reports([_read_report(p) for p in args.shards])
+    if args.json:
+        jsonio.write(merged, args.json)
+    if args.html:
+        jsonio.write_atomic(args.html, matrix_html.render(merged))
+    from portability.matrix import merge_summary
+
+    print(merge_summary(merged))
+    print("wrote " + ", ".join(p for p in (args.json, args.html) if p))
+    return 0
+
+
+def cmd_diff(args) -> int:
+    from portability.matrix import diff_reports, diff_table
+    from portability.report import jsonio
+
+    if args.fail_on and args.fail_on != "new":
+        raise UsageError("diff --fail-on takes only 'new'")
+    d = diff_reports(_read_report(args.old), _read_report(args.new))
+    print(diff_table(d))
+    if args.json:
+        jsonio.write(d, args.json)
+    return 1 if args.fail_on == "new" and d["new"] else 0
 
 
 def cmd_list(args) -> int:
@@ -123,16 +196,19 @@ def cmd_list(args) -> int:
     catalog = load_catalog(args.catalog or None)
     if args.framework:
         _check_backends([args.framework])
-    rows = []
-    for op in catalog.ops:
-        if args.category and op.category != args.category:
-            continue
-        impl = [b for b, spec in BACKENDS.items() if any(not a.unsupported for a in op.apis_for(spec.catalog_key))]
-        if args.framework and args.framework not in impl:
-            continue
-        rows.append([op.name, op.category, ", ".join(impl), op.summary[:70]])
-    print(terminal.list_table(rows))
-    print(f"{len(rows)} ops")
+    from portability.coverage import coverage
+
+    rows = [r for r in coverage(catalog)
+            if (not args.category or r.category == args.category)
+            and (not args.framework or args.framework in r.implemented)]
+    if args.category and not rows and args.category not in {op.category for op in catalog.ops}:
+        raise UsageError(f"unknown category {args.category!r}")
+    if args.coverage:
+        print(terminal.coverage_table(rows, list(BACKENDS), markdown=args.markdown))
+    else:
+        print(terminal.list_table([[r.op, r.category, ", ".join(r.implemented), r.summary[:70]] for r in rows]))
+    if not args.markdown:
+        print(f"{len(rows)} ops")
     return 0
 
 

@@ -15,7 +15,8 @@ import traceback
 UNSUPPORTED_HINTS = (
     "not supported", "unsupported", "not implemented", "notimplemented", "no kernel", "could not find a kernel",
     "is not available", "no registered", "does not support", "only supports", "not yet supported",
-    "cannot be used with", "got an unexpected keyword argument",
+    "cannot be used with", "got an unexpected keyword argument", "is invalid", "type error", "unsupported dtype",
+    "not implemented for", "no implementation for", "could not find an implementation",
 )
 
 

@@ -70,3 +70,10 @@ def list_table(rows: list[list]) -> str:
 
 def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def coverage_table(rows, backends: list[str], markdown: bool = False) -> str:
+    """✓ (or ✓N for N APIs) where a backend implements the op, '-' where it does not."""
+    body = [[r.op, r.category] + [("✓" if r.apis[b] == 1 else f"✓{r.apis[b]}") if r.apis[b] else "-" for b in backends]
+            for r in rows]
+    return tabulate(body, headers=["op", "category", *backends], tablefmt="github" if markdown else "simple")
