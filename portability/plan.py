@@ -41,6 +41,7 @@ class CallPlan:
     kwargs: dict  # framework kwarg -> Input | Value (function call, or layer constructor)
     call_kwargs: dict  # layer call kwargs
     weights: dict  # layer attribute -> input name
+    derive: dict  # derived input -> (array transform, source inputs), computed in the worker
     layouts: dict  # input name -> permutation into the framework's layout
     output_perm: tuple | None  # permutation that brings outputs back to the canonical layout
     outputs: tuple | None
@@ -76,11 +77,11 @@ def plan_call(op, api, case, mode: str, shapes: dict) -> CallPlan:
     layouts = {name: permutation(lay) for name, lay in api.layout.items()}
     out_perm = inverse(permutation(api.output_layout)) if api.output_layout is not None else None
     return CallPlan(**base, args=args, kwargs=kwargs, call_kwargs=dict(api.call_kwargs), weights=dict(api.weights),
-                    layouts=layouts, output_perm=out_perm, omitted=omitted)
+                    derive=dict(api.derive), layouts=layouts, output_perm=out_perm, omitted=omitted)
 
 
 def _unsupported(base: dict, reason: str) -> CallPlan:
-    return CallPlan(**base, args=(), kwargs={}, call_kwargs={}, weights={}, layouts={}, output_perm=None,
+    return CallPlan(**base, args=(), kwargs={}, call_kwargs={}, weights={}, derive={}, layouts={}, output_perm=None,
                     unsupported=reason)
 
 

@@ -69,6 +69,9 @@ def snippet(backend: str, plan, case, seed: int, op_name: str, call_only: bool =
         lines.append("import ml_dtypes")
     for spec in case.inputs:
         lines += inputs_mod.snippet(spec, seed, op_name, case.name)
+    for name, (transform, sources) in plan.derive.items():
+        lines.append(f"from portability.array_transforms import {transform}  # checkpoint conversion")
+        lines.append(f"{name} = {transform}({', '.join(sources)})")
     lines += body
     if plan.output_perm:
         lines.append(f"# outputs are in the framework's layout; np.transpose(out, {plan.output_perm}) gives NCHW")

@@ -84,6 +84,7 @@ class ApiSpec:
     layout: dict = field(default_factory=dict)  # canonical input -> named layout or permutation
     output_layout: Any = None  # named layout or permutation applied to outputs (inverted)
     weights: dict = field(default_factory=dict)  # layer attribute -> canonical input
+    derive: dict = field(default_factory=dict)  # new input -> (array transform, source inputs): checkpoint conversion
     outputs: tuple | None = None  # which returned items are the op's outputs (indices), in op order
     opset: int | None = None  # ONNX opset for this node
     unsupported: str | None = None  # the framework lacks this op: the reason
@@ -206,7 +207,7 @@ _OP_KEYS = {
 }
 _API_KEYS = {
     "call", "label", "kind", "args", "kwargs", "params", "constants", "call_kwargs", "fixed", "defaults",
-    "layout", "output_layout", "weights", "outputs", "opset", "unsupported", "sources",
+    "layout", "output_layout", "weights", "derive", "outputs", "opset", "unsupported", "sources",
 }
 
 
@@ -425,6 +426,8 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
         where.at("call").fail("missing required key (or give `unsupported: REASON`)")
     call = where.at("call").typed(raw["call"], str, "a dotted path")
     _check_target(where.at("call"), key, call)
+    derive = _load_derive(where.at("derive"), raw.get("derive", {}), input_names)
+    input_names = input_names | set(derive)
     kind = raw.get("kind", "function")
     if kind not in API_KINDS:
         where.at("kind").fail(f"unknown kind {kind!r} (known: {', '.join(API_KINDS)})")
@@ -481,11 +484,31 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
         layout=layout,
         output_layout=raw.get("output_layout"),
         weights=weights,
+        derive=derive,
         outputs=outputs,
         opset=opset,
         unsupported=raw.get("unsupported"),
         sources=where.at("sources").str_list(raw.get("sources", [])),
     )
+
+
+def _load_derive(where: _Where, raw, input_names: set[str]) -> dict:
+    from portability.array_transforms import ARRAY_TRANSFORMS
+
+    where.typed(raw, dict, "a mapping new_input -> {transform, inputs}")
+    derive, known = {}, set(input_names)
+    for name, spec in raw.items():
+        w = where.at(str(name))
+        w.mapping(spec, {"transform", "inputs"}, {"transform", "inputs"})
+        if spec["transform"] not in ARRAY_TRANSFORMS:
+            w.at("transform").fail(f"unknown array transform {spec['transform']!r} "
+                                   f"(known: {', '.join(sorted(ARRAY_TRANSFORMS))})")
+        for i in w.at("inputs").str_list(spec["inputs"]):
+            if i not in known:
+                w.at("inputs").fail(f"no input named {i!r}")
+        derive[name] = (spec["transform"], tuple(spec["inputs"]))
+        known.add(name)
+    return derive
 
 
 def _catch(where: _Where, fn, *args):

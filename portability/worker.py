@@ -58,6 +58,10 @@ def main(conn, module: str, settings: dict) -> None:
 def run_one(mod, task_id, plan, arrays):
     start = time.perf_counter()
     try:
+        if plan.derive:
+            from portability.array_transforms import derive
+
+            arrays = derive(plan.derive, arrays)
         outputs = mod.execute(plan, arrays)
     except Exception as exc:
         status = classify_exception(exc)

@@ -58,3 +58,9 @@ def test_the_defaults_mismatch_of_the_test_op_is_found(report):
         assert h.defaults["tensorflow:tf.nn.leaky_relu"] == 0.2
         assert h.defaults["torch:torch.nn.functional.leaky_relu"] == 0.01
         assert h.severity == "high" and "alpha=0.01" in h.fix
+
+
+def test_derived_weights_reach_the_framework(report):
+    ran = [r for r in report.results if r.op == "dense_two_biases" and r.mode == "aligned"]
+    assert ran and all(r.status in ("ok", "not_installed") for r in ran)
+    assert all(r.within_tolerance for r in ran if r.status == "ok")

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-__all__ = ["leaky_relu", "gelu", "conv", "same_pads", "pad_pairs", "roundtrip_linear", "roundtrip_topk"]
+__all__ = ["leaky_relu", "gelu", "conv", "same_pads", "pad_pairs", "roundtrip_linear", "roundtrip_topk", "roundtrip_linear2"]
 
 
 def leaky_relu(x, negative_slope):
@@ -82,3 +82,8 @@ def roundtrip_topk(x, k):
     """Largest k along the last axis, descending, indices of the first occurrence on ties."""
     idx = np.argsort(-x, axis=-1, kind="stable")[..., :k]
     return np.take_along_axis(x, idx, axis=-1), idx
+
+
+def roundtrip_linear2(x, weight, bias_a, bias_b):
+    """y = x W^T + a + b: torch-style two biases (the round-trip test of derived weights)."""
+    return x @ weight.T + bias_a + bias_b

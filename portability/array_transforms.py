@@ -1,0 +1,53 @@
+"""Named array transforms for weights that reach a framework in another arrangement.
+
+Converting a checkpoint between frameworks is more than a transpose: LSTM/GRU gate orders differ
+(torch i,f,g,o; Keras i,f,c,o; ONNX i,o,f,c), torch keeps two biases where Keras keeps one.
+An API declares `derive: {new_input: {transform: NAME, inputs: [a, b]}}`; the worker computes the
+derived array from the shared canonical inputs with one of these pure NumPy functions, so the
+catalog shows exactly what a checkpoint conversion involves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def add(*arrays):
+    """Sum of arrays (torch's bias_ih + bias_hh is Keras' single bias)."""
+    return np.sum(np.stack(arrays), axis=0).astype(arrays[0].dtype)
+
+
+def concat0(*arrays):
+    """Concatenate along the first axis (ONNX LSTM/GRU B = [Wb, Rb])."""
+    return np.concatenate(arrays, axis=0)
+
+
+def add_leading_axis(a):
+    """ONNX recurrent weights carry a num_directions axis in front."""
+    return a[None]
+
+
+def _reorder_gates(a, order: list[int], axis: int = 0):
+    blocks = np.split(a, len(order), axis=axis)
+    return np.concatenate([blocks[i] for i in order], axis=axis)
+
+
+def gates_ifgo_to_iofc(a):
+    """torch LSTM gate blocks (i, f, g, o) -> ONNX LSTM order (i, o, f, c)."""
+    return _reorder_gates(a, [0, 3, 1, 2])
+
+
+def gates_rzn_to_zrh(a):
+    """torch GRU gate blocks (r, z, n) -> ONNX/Keras GRU order (z, r, h)."""
+    return _reorder_gates(a, [1, 0, 2])
+
+
+ARRAY_TRANSFORMS = {f.__name__: f for f in (add, concat0, add_leading_axis, gates_ifgo_to_iofc, gates_rzn_to_zrh)}
+
+
+def derive(derived: dict, arrays: dict) -> dict:
+    """The case's arrays plus each derived one, computed in declaration order (later ones may use earlier)."""
+    out = dict(arrays)
+    for name, (transform, inputs) in derived.items():
+        out[name] = np.ascontiguousarray(ARRAY_TRANSFORMS[transform](*[out[i] for i in inputs]))
+    return out
