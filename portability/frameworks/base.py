@@ -69,3 +69,10 @@ def signature_default(target, name: str):
     if p is None or p.default is inspect.Parameter.empty:
         return MISSING
     return p.default
+
+
+def attribute(obj, dotted: str):
+    """A layer's weight by dotted path (Keras RNN variables live on `cell`, e.g. `cell.kernel`)."""
+    for name in dotted.split("."):
+        obj = getattr(obj, name)
+    return obj

@@ -39,7 +39,7 @@ def execute(plan, arrays: dict):
         layer = target(**kwargs, dtype=dtype)
         layer.build(tuple(args[0].shape) if len(args) == 1 else [tuple(a.shape) for a in args])
         for attr, value in base.weight_arrays(plan, arrays).items():
-            var = getattr(layer, attr)
+            var = base.attribute(layer, attr)
             if tuple(var.shape) != tuple(value.shape):
                 raise ValueError(f"weight {attr}: layer expects {tuple(var.shape)}, got {tuple(value.shape)}")
             var.assign(value.astype(var.dtype))

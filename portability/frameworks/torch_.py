@@ -60,11 +60,7 @@ def execute(plan, arrays: dict):
 
 def _assign(module, attr: str, value):
     """Copy a weight into a module parameter or buffer, found by dotted attribute path."""
-    obj = module
-    *path, last = attr.split(".")
-    for p in path:
-        obj = getattr(obj, p)
-    current = getattr(obj, last)
+    current = base.attribute(module, attr)
     if tuple(current.shape) != tuple(value.shape):
         raise ValueError(f"weight {attr}: layer expects {tuple(current.shape)}, got {tuple(value.shape)}")
     current.copy_(value.to(current.dtype))
