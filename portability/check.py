@@ -58,7 +58,8 @@ def with_dtypes(op, dtypes: list[str]):
 
 def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | None = None, seed: int = 0,
               timeout: float = 60.0, threads: int = 1, progress: bool = True,
-              modules: dict[str, str] | None = None, dtypes: list[str] | None = None) -> Report:
+              modules: dict[str, str] | None = None, dtypes: list[str] | None = None,
+              cache_dir: str | None = None) -> Report:
     """Run the selected ops in the selected backends; ``dtypes`` adds a sweep over extra float dtypes."""
     t0 = time.perf_counter()
     selected = [op for op in catalog.ops if ops is None or op.name in ops]
@@ -70,7 +71,8 @@ def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | No
                   for key in [(op.name, case.name)]}
     tasks, requests = _plan_tasks(selected, names, arrays)
     bar = Progress({b: len(tasks[b]) for b in names}, progress)
-    outcomes, infos = run_backends(tasks, arrays, requests, {"threads": threads}, timeout, bar, modules)
+    outcomes, infos = run_backends(tasks, arrays, requests, {"threads": threads, "cache_dir": cache_dir}, timeout,
+                                    bar, modules)
     bar.close()
     t_run = time.perf_counter()
     by_op = {op.name: op for op in selected}
@@ -88,6 +90,7 @@ def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | No
         "platform": platform.platform(),
         "seed": seed,
         "threads": threads,
+        "compilation_cache": cache_dir,
         "dtypes": ["float32", *(d for d in dtypes or [] if d != "float32")],
         "precision": {"jax_enable_x64": True, "tf32": False},
         "frameworks": {b: (infos[b].version if b in infos else installed_version(b)) for b in names},
@@ -97,7 +100,9 @@ def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | No
         "argv": sys.argv[1:],
     }
     ops_out = [_describe(op, seed, arrays, live, names) for op in selected]
-    timing = {"total_s": time.perf_counter() - t0, "backends_s": t_run - t0}
+    timing = {"total_s": time.perf_counter() - t0, "backends_s": t_run - t0,
+              "per_backend_s": {b: round(sum(o.elapsed_s for o in outcomes if o.task.backend == b), 3) for b in names},
+              "tasks": {b: len(tasks[b]) for b in names}}
     return Report(environment, ops_out, results, pairwise, hazards, stale, timing)
 
 

@@ -16,6 +16,12 @@ def _csv(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.split(",") if t.strip()] if text else None
 
 
+def _default_cache() -> str:
+    import os
+
+    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "portability")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="portability", description="Cross-framework DL operation portability checker.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -33,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=60.0, help="per-case timeout in seconds (default 60)")
     run.add_argument("--threads", type=int, default=1, help="threads per framework (default 1)")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    run.add_argument("--cache-dir", default=_default_cache(),
+                     help="compilation cache for frameworks that compile each call (JAX); '' turns it off "
+                          "(default: $XDG_CACHE_HOME/portability)")
 
     ls = sub.add_parser("list", help="the ops in the catalog and which frameworks implement them")
     ls.add_argument("catalog", nargs="*")
@@ -136,7 +145,8 @@ def cmd_run(args) -> int:
         raise UsageError("--fail-on new needs --baseline FILE")
     baseline = _read_report(args.baseline) if args.baseline else None
     report = run_check(catalog, ops=ops, backends=backends, seed=args.seed, timeout=args.timeout,
-                       threads=args.threads, progress=not args.quiet, dtypes=dtypes)
+                       threads=args.threads, progress=not args.quiet, dtypes=dtypes,
+                       cache_dir=args.cache_dir or None)
     data = jsonio.to_dict(report)
     if args.json:
         jsonio.write(data, args.json)
@@ -163,7 +173,8 @@ def cmd_merge(args) -> int:
     from portability.matrix import merge_reports
     from portability.report import jsonio, matrix_html
 
-    merged = merge_reports([_read_report(p) for p in args.shards])
+    paths = _shard_paths(args.shards)
+    merged = merge_reports([_read_report(p) for p in paths], names=paths)
     if args.json:
         jsonio.write(merged, args.json)
     if args.html:
@@ -173,6 +184,23 @@ def cmd_merge(args) -> int:
     print(merge_summary(merged))
     print("wrote " + ", ".join(p for p in (args.json, args.html) if p))
     return 0
+
+
+def _shard_paths(items: list[str]) -> list[str]:
+    """Shard arguments: files, folders (their *.json) and glob patterns (for shells that do not expand them)."""
+    import glob
+
+    paths: list[str] = []
+    for item in items:
+        if Path(item).is_dir():
+            paths += sorted(str(p) for p in Path(item).glob("*.json"))
+        elif any(c in item for c in "*?[") and not Path(item).exists():
+            paths += sorted(glob.glob(item))
+        else:
+            paths.append(item)
+    if not paths:
+        raise UsageError(f"no shards found in {' '.join(items)} (run some shard environments first, e.g. `tox -e jax`)")
+    return list(dict.fromkeys(paths))
 
 
 def cmd_diff(args) -> int:

@@ -120,7 +120,8 @@ def _compare_float(actual, expected, tol: Tolerance, base) -> Metrics:
     nonfinite_bad = parity["NaN"] | parity["+Inf"] | parity["-Inf"]
     detail = ", ".join(f"{name} at {int(m.sum())} position(s)" for name, m in parity.items() if m.any())
     both_finite = np.isfinite(a) & np.isfinite(e)
-    diff = np.where(both_finite, np.abs(a - e), 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(both_finite, np.abs(a - e), 0.0)
     limit = tol.atol + tol.rtol * np.abs(e)
     over = both_finite & (diff > limit)
     bad = over | nonfinite_bad

@@ -112,9 +112,10 @@ def _outcome_hazard(op, kind: str, backend: str, label: str, rs: list[Result]) -
     worst = max(rs, key=lambda r: (r.max_abs_error or 0.0))
     where = f"{api_id(backend, label)} on {', '.join(cases)}"
     if kind == "numeric_divergence":
+        ulp = f"max {worst.max_ulp:.0f} ULP, " if worst.max_ulp is not None else ""
+        limits = f"rtol={worst.rtol:.2g}, atol={worst.atol:.2g}" if worst.rtol is not None else "exact comparison"
         summary = (f"{op.name}: {where} differs from the float64 reference by up to {worst.max_abs_error:.3g} "
-                   f"(max {worst.max_ulp:.0f} ULP, {worst.mismatch_fraction:.0%} of elements beyond "
-                   f"rtol={worst.rtol:.2g}, atol={worst.atol:.2g})")
+                   f"({ulp}{worst.mismatch_fraction or 0:.0%} of elements beyond {limits})")
         fix = "Check the API's semantics (padding, coordinate convention, rounding); see the known-hazard notes."
     elif kind == "nonfinite_mismatch":
         summary = f"{op.name}: {where} puts NaN/Inf in other places than the reference ({worst.nonfinite_detail})"

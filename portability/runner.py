@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+from queue import Empty, Queue
 from dataclasses import dataclass, field
 
 from multiprocessing.connection import Connection
@@ -181,23 +182,35 @@ class Progress:
 def run_backends(tasks: dict[str, list[Task]], arrays: dict, defaults_requests: dict[str, list], settings: dict,
                  timeout: float, progress: Progress, modules: dict[str, str] | None = None
                  ) -> tuple[list[Outcome], dict[str, BackendInfo]]:
-    """Run each backend's tasks in its own worker, backends in parallel; return every outcome.
+    """Run each backend's tasks in its own worker(s), all backends in parallel; return every outcome.
 
-    ``modules`` maps a backend to its adapter module (the registry's by default)."""
+    A backend whose registry entry asks for several workers (cheap import, costly per-call compile:
+    JAX) shares one task queue among them. ``modules`` maps a backend to its adapter module."""
     modules = modules or {}
     outcomes: list[Outcome] = []
     infos: dict[str, BackendInfo] = {}
     lock = threading.Lock()
 
-    def drive(backend: str):
+    def drive(backend: str, queue: "Queue[Task]", first: bool):
         worker = Worker(backend, settings, modules.get(backend))
-        result, info = _drive_backend(worker, tasks[backend], arrays, defaults_requests.get(backend, []),
+        result, info = _drive_backend(worker, queue, arrays, defaults_requests.get(backend, []) if first else [],
                                       timeout, progress)
         with lock:
             outcomes.extend(result)
-            infos[backend] = info
+            if first or backend not in infos:
+                infos[backend] = info if backend not in infos else _merge(info, infos[backend])
+            else:
+                infos[backend] = _merge(infos[backend], info)
 
-    threads = [threading.Thread(target=drive, args=(b,), name=f"drive-{b}", daemon=True) for b in tasks]
+    threads = []
+    for backend, backend_tasks in tasks.items():
+        queue: Queue[Task] = Queue()
+        for t in backend_tasks:
+            queue.put(t)
+        n = BACKENDS[backend].workers if backend in BACKENDS and backend not in modules else 1
+        for i in range(max(1, min(n, len(backend_tasks)))):
+            threads.append(threading.Thread(target=drive, args=(backend, queue, i == 0), name=f"drive-{backend}-{i}",
+                                            daemon=True))
     for t in threads:
         t.start()
     for t in threads:
@@ -207,16 +220,30 @@ def run_backends(tasks: dict[str, list[Task]], arrays: dict, defaults_requests: 
     return outcomes, infos
 
 
-def _drive_backend(worker, tasks, arrays, defaults_request, timeout, progress):
+def _merge(primary: BackendInfo, other: BackendInfo) -> BackendInfo:
+    """The first worker's info (version, live defaults) with every worker's restarts."""
+    primary.restarts += other.restarts
+    return primary
+
+
+def _drive_backend(worker, queue, arrays, defaults_request, timeout, progress):
     backend = worker.backend
     outcomes: list[Outcome] = []
+
+    def drain():
+        while True:
+            try:
+                yield queue.get_nowait()
+            except Empty:
+                return
+
     try:
         info = _start(worker, backend)
         if info.status != "ready":
             status = "not_installed" if info.status == "not_installed" else "error"
-            for t in tasks:
+            for t in drain():
                 outcomes.append(Outcome(t, status, None, info.message, 0.0))
-            progress.advance(backend, len(tasks))
+                progress.advance(backend)
             return outcomes, info
         if defaults_request:
             try:
@@ -225,7 +252,7 @@ def _drive_backend(worker, tasks, arrays, defaults_request, timeout, progress):
                 info.message = f"reading live defaults failed: {exc}"
                 worker.kill()
                 _restart(worker, info)
-        for t in tasks:
+        for t in drain():
             outcomes.append(_run_task(worker, info, t, arrays[(t.op, t.case)], timeout))
             progress.advance(backend)
         return outcomes, info

@@ -17,6 +17,7 @@ class Backend:
     catalog_key: str  # the key under an op's `apis:` in the catalog
     module: str  # adapter module, imported only inside that backend's worker (or for snippets)
     roots: tuple[str, ...]  # dotted-path roots a call target may start with ("" = ONNX op type)
+    workers: int = 1  # processes sharing this backend's queue: >1 where import is cheap but each call compiles
 
 
 BACKENDS: dict[str, Backend] = {
@@ -25,7 +26,7 @@ BACKENDS: dict[str, Backend] = {
         Backend("numpy", "numpy", "portability.frameworks.numpy_", ("numpy", "np")),
         Backend("torch", "torch", "portability.frameworks.torch_", ("torch",)),
         Backend("tensorflow", "tensorflow", "portability.frameworks.tensorflow_", ("tf", "tensorflow", "keras")),
-        Backend("jax", "jax", "portability.frameworks.jax_", ("jax", "jnp")),
+        Backend("jax", "jax", "portability.frameworks.jax_", ("jax", "jnp"), workers=2),
         Backend("onnxruntime", "onnx", "portability.frameworks.onnxruntime_", ("",)),
         Backend("onnx-reference", "onnx", "portability.frameworks.onnx_reference", ("",)),
     )
