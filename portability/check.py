@@ -78,10 +78,11 @@ def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | No
     by_op = {op.name: op for op in selected}
     results = [_result(by_op[o.task.op], o, references[(o.task.op, o.task.case)]) for o in _with_reused_defaults(outcomes)]
     pairwise = _pairwise(by_op, _with_reused_defaults(outcomes))
-    live = {(b, label): vals for b, info in infos.items() for label, vals in info.live_defaults.items()}
+    live = {(op_name, b, label): vals for b, info in infos.items()
+            for (op_name, label), vals in info.live_defaults.items()}
     hazards, stale = [], []
     for op in selected:
-        found = classify(op, results, pairwise, live)
+        found = classify(op, results, pairwise, _live_for(op, live))
         hazards += [_with_repro(op, h, seed, arrays) for h in found]
         stale += stale_known(op, found)
     environment = {
@@ -99,11 +100,16 @@ def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | No
         "catalog": [{"path": p, "sha256": h} for p, h in catalog.files],
         "argv": sys.argv[1:],
     }
-    ops_out = [_describe(op, seed, arrays, live, names) for op in selected]
+    ops_out = [_describe(op, seed, arrays, _live_for(op, live), names) for op in selected]
     timing = {"total_s": time.perf_counter() - t0, "backends_s": t_run - t0,
               "per_backend_s": {b: round(sum(o.elapsed_s for o in outcomes if o.task.backend == b), 3) for b in names},
               "tasks": {b: len(tasks[b]) for b in names}}
     return Report(environment, ops_out, results, pairwise, hazards, stale, timing)
+
+
+def _live_for(op, live: dict) -> dict:
+    """Live defaults of one op's APIs: (backend, label) -> {param: value}."""
+    return {(b, label): v for (name, b, label), v in live.items() if name == op.name}
 
 
 def _reference(op, case, arrays: dict):
@@ -130,7 +136,7 @@ def _plan_tasks(ops, names: list[str], arrays: dict):
             for api in op.apis_for(BACKENDS[b].catalog_key if b in BACKENDS else b):
                 if api.defaults:
                     names_map = {p: api.params[p].name for p in api.defaults if api.params[p].name}
-                    requests[b].append((api.label, api.call, api.kind, api.opset, names_map))
+                    requests[b].append(((op.name, api.label), api.call, api.kind, api.opset, names_map))
                 for case in op.cases:
                     for mode in MODES:
                         if mode == "defaults" and not api.defaults and not api.fixed:

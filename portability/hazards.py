@@ -175,12 +175,22 @@ def _backends(api) -> list[str]:
 
 
 def _default_mismatch(op, p, having: dict, table: dict, results, pairwise) -> Hazard:
+    """One semantic parameter whose defaults differ; its effect is measured only on pairs of APIs
+    that agree on every other semantic default, so one parameter's divergence is never charged to another."""
     ids = {key: api_id(*key) for key in having}
-    differing = {
-        frozenset((ids[k1], ids[k2]))
-        for k1, v1 in having.items() for k2, v2 in having.items() if k1 < k2 and not _same(v1, v2)
-    }
-    pairs = [pw for pw in pairwise if pw.op == op.name and pw.mode == "defaults" and frozenset((pw.a, pw.b)) in differing]
+
+    def used(key, q):  # the value an API runs with in defaults mode
+        return table[key][1].get(q, op.params[q].value)
+
+    others = [q for q in op.semantic_params if q != p]
+    clean, confounded = set(), {}
+    for k1, v1 in having.items():
+        for k2, v2 in having.items():
+            if k1 < k2 and not _same(v1, v2):
+                pair = frozenset((ids[k1], ids[k2]))
+                also = [q for q in others if not _same(used(k1, q), used(k2, q))]
+                (confounded.__setitem__(pair, also) if also else clean.add(pair))
+    pairs = [pw for pw in pairwise if pw.op == op.name and pw.mode == "defaults" and frozenset((pw.a, pw.b)) in clean]
     observed = max((pw.max_abs_error or 0.0 for pw in pairs), default=None)
     beyond = any(not pw.within_tolerance for pw in pairs)
     worst = max(pairs, key=lambda pw: pw.max_abs_error or 0.0, default=None)
@@ -189,17 +199,23 @@ def _default_mismatch(op, p, having: dict, table: dict, results, pairwise) -> Ha
     for key, v in having.items():
         groups[repr(v)].append(ids[key])
     listing = "; ".join(f"{v} in {', '.join(keys)}" for v, keys in groups.items())
-    if observed is None:
-        effect = "no two of them ran in defaults mode here"
-    elif beyond:
-        effect = f"outputs differ by up to {observed:.3g} when left at the defaults"
-    else:
+    if observed is not None and beyond:
+        effect, severity = f"outputs differ by up to {observed:.3g} when left at the defaults", "high"
+    elif observed is not None:
         effect = f"left at the defaults, outputs differed by at most {observed:.3g} (within tolerance) on these inputs"
+        severity = "low"
+    elif confounded:
+        also = sorted({q for qs in confounded.values() for q in qs})
+        effect = (f"its effect could not be isolated here (the APIs that differ in it also differ in "
+                  f"{', '.join(also)})")
+        severity = "medium"
+    else:
+        effect, severity = "no two of them ran in defaults mode here", "low"
     fixes = list(dict.fromkeys(f for key in having if (f := explicit_call(table[key][0], p, canonical, op)) is not None))
     return Hazard(
         op=op.name, kind="default_argument_mismatch",
         frameworks=tuple(dict.fromkeys(k[0] for k in having)), apis=tuple(ids[k] for k in having),
-        severity="high" if beyond else "low", param=p,
+        severity=severity, param=p,
         summary=f"{op.name}: the default of `{p}` differs: {listing}; {effect}",
         fix=f"Pass {p} explicitly everywhere: " + "; ".join(fixes) if fixes else "",
         cases=tuple(dict.fromkeys(pw.case for pw in pairs if not pw.within_tolerance)),

@@ -16,7 +16,7 @@ UNSUPPORTED_HINTS = (
     "not supported", "unsupported", "not implemented", "notimplemented", "no kernel", "could not find a kernel",
     "is not available", "no registered", "does not support", "only supports", "not yet supported",
     "cannot be used with", "got an unexpected keyword argument", "is invalid", "type error", "unsupported dtype",
-    "not implemented for", "no implementation for", "could not find an implementation",
+    "not implemented for", "no implementation for", "could not find an implementation", "not yet support",
 )
 
 
@@ -74,11 +74,11 @@ def run_one(mod, task_id, plan, arrays):
 
 
 def read_defaults(mod, requests):
-    """requests: [(label, call, kind, opset, {param: framework_name})] -> {label: {param: value}}."""
+    """requests: [(key, call, kind, opset, {param: framework_name})] -> {key: {param: value}}."""
     from portability.frameworks.base import MISSING
 
     out = {}
-    for label, call, kind, opset, names in requests:
+    for key, call, kind, opset, names in requests:
         values = {}
         for param, name in names.items():
             try:
@@ -87,7 +87,7 @@ def read_defaults(mod, requests):
                 v = MISSING
             if v is not MISSING and v != MISSING:
                 values[param] = _plain(v)
-        out[label] = values
+        out[key] = values
     return out
 
 

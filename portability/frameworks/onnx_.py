@@ -47,8 +47,21 @@ def build_model(plan, arrays: dict):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", plan.opset or DEFAULT_OPSET)],
                               ir_version=IR_VERSION)
     model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    _type_untyped_outputs(model, graph_inputs)
     onnx.checker.check_model(model, full_check=True)
     return model, feeds
+
+
+def _type_untyped_outputs(model, graph_inputs) -> None:
+    """Where shape inference gives an output no type (GroupNormalization does not), declare the
+    first input's element type with unknown dims: the checker needs a type, the runtimes do not care."""
+    if not graph_inputs:
+        return
+    elem = graph_inputs[0].type.tensor_type.elem_type
+    for out in model.graph.output:
+        if not out.type.HasField("tensor_type") or out.type.tensor_type.elem_type == 0:
+            out.type.tensor_type.elem_type = elem
+            out.type.tensor_type.shape.SetInParent()  # present, with unknown rank
 
 
 def _attr(item):
