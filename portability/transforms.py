@@ -169,11 +169,137 @@ def tf_ksize(value, ctx):
     return list(_per_dim(value, ctx))
 
 
+def as_tuple(value, ctx):
+    """A list of axes -> tuple (NumPy reductions reject a list for `axis`); None and ints pass through."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def height_width(value, ctx):
+    """Keras Resizing takes the output size as two kwargs: [H, W] -> {height: H, width: W}."""
+    h, w = value
+    return {"height": h, "width": w}
+
+
+def align_corners_flag(value, ctx):
+    """torch interpolate (linear modes): half_pixel is align_corners=False, align_corners is True; no other convention."""
+    if value == "half_pixel":
+        return False
+    if value == "align_corners":
+        return True
+    raise UnsupportedValue(f"torch interpolate has no {value!r} coordinate convention (only align_corners False/True)")
+
+
+def tf1_resize_coords(value, ctx):
+    """tf.compat.v1.image.resize_*: two flags; both False (the default) is the legacy asymmetric convention."""
+    flags = {"half_pixel": (False, True), "align_corners": (True, False), "asymmetric": (False, False)}
+    if value not in flags:
+        raise UnsupportedValue(f"tf.compat.v1.image resize has no {value!r} coordinate convention")
+    a, h = flags[value]
+    return {"align_corners": a, "half_pixel_centers": h}
+
+
+def tf1_nearest_rounding(value, ctx):
+    """tf.compat.v1.image.resize_nearest_neighbor has no rounding argument: the coordinate flags imply it
+    (floor for the legacy asymmetric mode, floor(x + 0.5) i.e. round_prefer_ceil otherwise). Adds no kwarg."""
+    implied = {"asymmetric": "floor", "half_pixel": "round_prefer_ceil", "align_corners": "round_prefer_ceil"}
+    mode = ctx.params.get("coordinate_mode")
+    if implied.get(mode) != value:
+        raise UnsupportedValue(f"tf.compat.v1 nearest resize rounds with {implied.get(mode)!r} under {mode!r}, not {value!r}")
+    return {}
+
+
+def jax_transpose_padding(value, ctx):
+    """torch conv_transpose padding p (and output_padding) -> jax.lax.conv_transpose explicit padding:
+    (d*(k-1) - p, d*(k-1) - p + output_padding) per spatial dim."""
+    pads = [a for a, _ in _explicit_pairs(value, ctx)]
+    out_pad = _per_dim(ctx.params.get("output_padding", 0), ctx)
+    dil = _per_dim(ctx.params.get("dilation", 1), ctx)
+    return [(d * (k - 1) - p, d * (k - 1) - p + o) for p, o, d, k in zip(pads, out_pad, dil, _kernel(ctx))]
+
+
+def tf_transpose_output_shape(value, ctx):
+    """tf.nn.conv2d_transpose needs the full NHWC output shape (output_padding is implied by it):
+    (H - 1) * s - 2p + d(k - 1) + output_padding + 1, out channels = weight.shape[1] (groups = 1)."""
+    x, w = ctx.shapes["x"], ctx.shapes["weight"]
+    s = _per_dim(ctx.params.get("stride", 1), ctx)
+    p = [a + b for a, b in _explicit_pairs(ctx.params.get("padding", 0), ctx)]
+    d = _per_dim(ctx.params.get("dilation", 1), ctx)
+    op = _per_dim(value, ctx)
+    spatial = [(x[2 + i] - 1) * s[i] - p[i] + d[i] * (w[2 + i] - 1) + op[i] + 1 for i in range(len(s))]
+    return [x[0], *spatial, w[1]]
+
+
+def _pads_as_same(value, ctx) -> str | None:
+    """'SAME' / 'VALID' when explicit pool pads coincide with that convention for this input, else None."""
+    if value in ("same", "valid"):
+        return value.upper()
+    pairs = _explicit_pairs(value, ctx)
+    if all(a == 0 and b == 0 for a, b in pairs):
+        return "VALID"
+    k = _kernel(ctx)
+    s = _per_dim(ctx.params.get("stride") or k, ctx)
+    spatial = ctx.shapes["x"][2:]
+    same = []
+    for size, ki, si in zip(spatial, k, s):
+        total = max((-(-size // si) - 1) * si + ki - size, 0)
+        same.append([total // 2, total - total // 2])
+    return "SAME" if [list(p) for p in pairs] == same else None
+
+
+def tf_pool_pads_as_same(value, ctx):
+    """tf.nn pooling: explicit pads are expressible only where they equal TF's SAME pads for this input
+    (SAME pools ignore the padded cells: max over real cells, average over real cells only)."""
+    out = _pads_as_same(value, ctx)
+    if out is None:
+        raise UnsupportedValue(f"tf.nn pooling has only SAME/VALID; pads {value!r} are neither for this input")
+    return out
+
+
+def keras_pool_pads_as_same(value, ctx):
+    """Keras pooling layers: like tf_pool_pads_as_same, lower-case."""
+    out = _pads_as_same(value, ctx)
+    if out is None:
+        raise UnsupportedValue(f"Keras pooling has only 'same'/'valid'; pads {value!r} are neither for this input")
+    return out.lower()
+
+
+def jax_window_pads(value, ctx):
+    """Explicit reduce_window pads over every dim as a tuple of pairs (primitive params must be hashable)."""
+    return ((0, 0), (0, 0), *[tuple(p) for p in _explicit_pairs(value, ctx)])
+
+
+def jax_window_dilation(value, ctx):
+    """reduce_window primitives take both dilations as hashable tuples over every dim: the window dilation
+    from the canonical value, no base (input) dilation."""
+    n = _spatial_rank(ctx) + 2
+    return {"base_dilation": (1,) * n, "window_dilation": window_nd(value, ctx)}
+
+
+def keras_transpose_port(value, ctx):
+    """What a port of torch ConvTranspose2d(padding=p, output_padding=op) to Keras Conv2DTranspose writes:
+    'same' when torch's output size is in * stride (e.g. k=3, s=2, p=1, op=1), 'valid' (+ output_padding)
+    when p = 0; Keras has no explicit padding otherwise. 'same' reproduces torch only when
+    p == (d(k-1) + 1 - s) // 2 (TF puts the odd pixel of SAME padding at the end); else outputs shift."""
+    x, k = ctx.shapes["x"], _kernel(ctx)
+    s, d = _per_dim(ctx.params.get("stride", 1), ctx), _per_dim(ctx.params.get("dilation", 1), ctx)
+    p, op = _per_dim(value, ctx), _per_dim(ctx.params.get("output_padding", 0), ctx)
+    out = [(x[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(len(s))]
+    if out == [x[2 + i] * s[i] for i in range(len(s))]:
+        return {"padding": "same", "output_padding": None}
+    if not any(p):
+        return {"padding": "valid", "output_padding": tuple(op) if any(op) else None}
+    raise UnsupportedValue(f"Keras Conv2DTranspose has only 'same'/'valid'; torch padding {value!r} is neither here")
+
+
 TRANSFORMS = {
     f.__name__: f
     for f in (
         one_minus, pair, as_list, torch_padding, torch_pool_padding, symmetric_same, tf_padding, tf_pool_padding,
         keras_padding, jax_padding, jax_pool_padding, onnx_conv_pads, window_nd, torch_pad, onnx_pad, pairs_tuple,
-        nchw_resize_shape, tf_ksize,
+        nchw_resize_shape, tf_ksize, as_tuple,
+        height_width, align_corners_flag, tf1_resize_coords, tf1_nearest_rounding, jax_transpose_padding,
+        tf_transpose_output_shape, tf_pool_pads_as_same, keras_pool_pads_as_same, jax_window_pads,
+        jax_window_dilation,
+        keras_transpose_port,
     )
 }
