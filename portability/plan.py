@@ -32,6 +32,13 @@ class Input:
 
 
 @dataclass(frozen=True)
+class Ref:
+    """A framework callable passed as an argument (jax.lax.reduce_window's computation), by dotted path."""
+
+    dotted: str
+
+
+@dataclass(frozen=True)
 class CallPlan:
     backend_key: str
     call: str
@@ -115,7 +122,10 @@ def _arg(item, params: dict, ctx: Ctx):
 
 
 def _constant(value, shapes: dict):
-    """A constant kwarg; {dim: [input, axis]} reads a size from an input's canonical shape."""
+    """A constant kwarg; {dim: [input, axis]} reads a size from an input's canonical shape,
+    {ref: dotted.path} passes a framework callable."""
+    if isinstance(value, dict) and set(value) == {"ref"}:
+        return Ref(value["ref"])
     if isinstance(value, dict) and set(value) == {"dim"}:
         name, axis = value["dim"]
         return Value(shapes[name][axis])

@@ -7,7 +7,7 @@ snippets build the same one-node model the checker ran.
 from __future__ import annotations
 
 from portability import inputs as inputs_mod
-from portability.plan import Input, Value
+from portability.plan import Input, Ref, Value
 
 IMPORTS = {
     "numpy": [],
@@ -40,6 +40,8 @@ def _expr(item, plan, backend: str) -> str:
         perm = plan.layouts.get(name)
         arr = f"np.ascontiguousarray(np.transpose({name}, {perm}))" if perm else name
         return TENSOR.get(backend, "{}").format(arr)
+    if isinstance(item, Ref):
+        return _target(item.dotted)
     if isinstance(item, Value):
         if item.dtype:
             return TENSOR.get(backend, "{}").format(f"np.asarray({item.value!r}, dtype=np.{item.dtype})")

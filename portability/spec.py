@@ -477,7 +477,7 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
         args=args,
         kwargs=kwargs,
         params=pmap,
-        constants=where.at("constants").typed(raw.get("constants", {}), dict, "a mapping"),
+        constants=_load_constants(where.at("constants"), key, raw.get("constants", {})),
         call_kwargs=where.at("call_kwargs").typed(raw.get("call_kwargs", {}), dict, "a mapping"),
         fixed=raw.get("fixed", {}),
         defaults=raw.get("defaults", {}),
@@ -490,6 +490,15 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
         unsupported=raw.get("unsupported"),
         sources=where.at("sources").str_list(raw.get("sources", [])),
     )
+
+
+def _load_constants(where: _Where, key: str, raw) -> dict:
+    where.typed(raw, dict, "a mapping")
+    for k, v in raw.items():
+        if isinstance(v, dict) and "ref" in v:
+            where.at(f"{k}.ref").typed(v["ref"], str, "a dotted path")
+            _check_target(where.at(f"{k}.ref"), key, v["ref"])
+    return raw
 
 
 def _load_derive(where: _Where, raw, input_names: set[str]) -> dict:

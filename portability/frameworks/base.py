@@ -10,7 +10,7 @@ import inspect
 
 import numpy as np
 
-from portability.plan import CallPlan, Input, Value
+from portability.plan import CallPlan, Input, Ref, Value
 
 MISSING = "<no default>"
 
@@ -23,6 +23,8 @@ def native_args(plan: CallPlan, arrays: dict, to_native, value_to_native=None):
             a = arrays[item.name]
             perm = plan.layouts.get(item.name)
             return to_native(np.ascontiguousarray(np.transpose(a, perm)) if perm else a)
+        if isinstance(item, Ref):
+            return _resolve_ref(plan, item.dotted)
         if isinstance(item, Value):
             if item.dtype is not None:
                 return (value_to_native or to_native)(np.asarray(item.value, dtype=item.dtype))
@@ -32,6 +34,14 @@ def native_args(plan: CallPlan, arrays: dict, to_native, value_to_native=None):
     args = [conv(a) for a in plan.args]
     kwargs = {k: conv(v) for k, v in plan.kwargs.items()}
     return args, kwargs
+
+
+def _resolve_ref(plan: CallPlan, dotted: str):
+    from portability.frameworks import BACKENDS
+    from portability.resolve import resolve
+
+    roots = next(b.roots for b in BACKENDS.values() if b.catalog_key == plan.backend_key)
+    return resolve(dotted, roots)
 
 
 def weight_arrays(plan: CallPlan, arrays: dict) -> dict:
