@@ -22,6 +22,18 @@ def concat0(*arrays):
     return np.concatenate(arrays, axis=0)
 
 
+def stack0(*arrays):
+    """Stack along a new first axis: Keras GRU with reset_after=True keeps its input-side and
+    recurrent-side biases as the two rows of one (2, 3H) `bias` (torch: bias_ih, bias_hh)."""
+    return np.stack(arrays, axis=0)
+
+
+def swap01(a):
+    """Swap the first two axes: batch-first (N, L, F) <-> time-major (L, N, F). ONNX LSTM/GRU read X
+    time-major by default (layout=0), and onnxruntime's CPU kernels implement only that layout."""
+    return np.swapaxes(a, 0, 1)
+
+
 def add_leading_axis(a):
     """ONNX recurrent weights carry a num_directions axis in front."""
     return a[None]
@@ -42,7 +54,10 @@ def gates_rzn_to_zrh(a):
     return _reorder_gates(a, [1, 0, 2])
 
 
-ARRAY_TRANSFORMS = {f.__name__: f for f in (add, concat0, add_leading_axis, gates_ifgo_to_iofc, gates_rzn_to_zrh)}
+ARRAY_TRANSFORMS = {
+    f.__name__: f
+    for f in (add, concat0, stack0, swap01, add_leading_axis, gates_ifgo_to_iofc, gates_rzn_to_zrh)
+}
 
 
 def derive(derived: dict, arrays: dict) -> dict:

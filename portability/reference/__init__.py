@@ -7,3 +7,6 @@ the canonical (PyTorch) layout. Where NumPy has the op, the catalog calls NumPy 
 from portability.reference.core import *  # noqa: F401,F403
 from portability.reference.elementwise import *  # noqa: F401,F403
 from portability.reference.nn import *  # noqa: F401,F403
+from portability.reference.layers import *  # noqa: F401,F403
+from portability.reference.losses import *  # noqa: F401,F403
+from portability.reference.detection import *  # noqa: F401,F403
