@@ -196,7 +196,7 @@ def _pairwise(by_op: dict, outcomes: list[Outcome]) -> list[Pairwise]:
                             if op.outputs[0].kind == "float" else b.outputs[0], kind=op.outputs[0].kind, tol=tol)
                 out.append(Pairwise(op_name, case_name, mode, api_id(a.task.backend, a.task.label),
                                     api_id(b.task.backend, b.task.label), m.max_abs_error, m.max_ulp,
-                                    m.within_tolerance))
+                                    m.within_tolerance, m.shape_equal))
     return out
 
 

@@ -199,7 +199,11 @@ def _default_mismatch(op, p, having: dict, table: dict, results, pairwise) -> Ha
     for key, v in having.items():
         groups[repr(v)].append(ids[key])
     listing = "; ".join(f"{v} in {', '.join(keys)}" for v, keys in groups.items())
-    if observed is not None and beyond:
+    reshaped = [pw for pw in pairs if not pw.shape_equal]
+    if reshaped:
+        effect, severity = (f"left at the defaults, output shapes differ (e.g. {reshaped[0].a} vs {reshaped[0].b})",
+                            "high")
+    elif observed is not None and beyond:
         effect, severity = f"outputs differ by up to {observed:.3g} when left at the defaults", "high"
     elif observed is not None:
         effect = f"left at the defaults, outputs differed by at most {observed:.3g} (within tolerance) on these inputs"

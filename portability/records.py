@@ -48,6 +48,7 @@ class Pairwise:
     max_abs_error: float | None
     max_ulp: float | None
     within_tolerance: bool
+    shape_equal: bool = True
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ class ApiSpec:
     output_layout: Any = None  # named layout or permutation applied to outputs (inverted)
     weights: dict = field(default_factory=dict)  # layer attribute -> canonical input
     derive: dict = field(default_factory=dict)  # new input -> (array transform, source inputs): checkpoint conversion
-    outputs: tuple | None = None  # which returned items are the op's outputs (indices), in op order
+    outputs: tuple | None = None  # which returned items are the op's outputs (indices or index paths), in op order
     opset: int | None = None  # ONNX opset for this node
     unsupported: str | None = None  # the framework lacks this op: the reason
     sources: tuple = ()

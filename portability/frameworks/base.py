@@ -57,7 +57,7 @@ def outputs(plan: CallPlan, result, to_numpy) -> list[np.ndarray]:
     """The op's outputs, in op order, as NumPy arrays in the canonical layout."""
     items = list(result) if isinstance(result, (tuple, list)) else [result]
     if plan.outputs is not None:
-        items = [items[i] for i in plan.outputs]
+        items = [_pick(items, i) for i in plan.outputs]
     elif len(items) != plan.n_outputs:
         if plan.n_outputs == 1:
             items = items[:1]
@@ -67,6 +67,25 @@ def outputs(plan: CallPlan, result, to_numpy) -> list[np.ndarray]:
     if plan.output_perm is not None:
         arrays = [np.transpose(a, plan.output_perm) if a.ndim == len(plan.output_perm) else a for a in arrays]
     return arrays
+
+
+def _pick(items: list, index):
+    """An output by index, or by a path of indices into nested results (torch LSTM: [1, 0] is h_n)."""
+    if isinstance(index, int):
+        return items[index]
+    obj = items
+    for i in index:
+        obj = obj[i]
+    return obj
+
+
+def first_float_dtype(arrays) -> str:
+    """The dtype a layer is built in: its first floating input or weight (index inputs are int64)."""
+    for a in arrays:
+        name = getattr(a.dtype, "name", str(a.dtype)).split(".")[-1]  # torch.float32 -> float32
+        if "float" in name:
+            return name
+    return "float32"
 
 
 def signature_default(target, name: str):

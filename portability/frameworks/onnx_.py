@@ -31,6 +31,8 @@ def build_model(plan, arrays: dict):
             names.append("")
         elif isinstance(item, Input):
             a = arrays[item.name]
+            perm = plan.layouts.get(item.name)
+            a = np.ascontiguousarray(np.transpose(a, perm)) if perm else a
             feeds[item.name] = a
             graph_inputs.append(helper.make_tensor_value_info(item.name, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape))
             names.append(item.name)

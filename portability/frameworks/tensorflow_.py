@@ -35,10 +35,13 @@ def execute(plan, arrays: dict):
     target = resolve(plan.call, ROOTS)
     args, kwargs = base.native_args(plan, arrays, _to_native)
     if plan.kind == "layer":
-        dtype = args[0].dtype.name if args else "float32"
-        layer = target(**kwargs, dtype=dtype)
-        layer.build(tuple(args[0].shape) if len(args) == 1 else [tuple(a.shape) for a in args])
-        for attr, value in base.weight_arrays(plan, arrays).items():
+        weights = base.weight_arrays(plan, arrays)
+        layer = target(**kwargs, dtype=base.first_float_dtype([*args, *weights.values()]))
+        if len(args) == 1:
+            layer.build(tuple(args[0].shape))
+        else:  # multi-input layers (attention) build with their own signature: one call builds them
+            layer(*args, **plan.call_kwargs)
+        for attr, value in weights.items():
             var = base.attribute(layer, attr)
             if tuple(var.shape) != tuple(value.shape):
                 raise ValueError(f"weight {attr}: layer expects {tuple(var.shape)}, got {tuple(value.shape)}")

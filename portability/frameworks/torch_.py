@@ -48,9 +48,10 @@ def execute(plan, arrays: dict):
     with torch.no_grad():
         if plan.kind == "layer":
             module = target(**kwargs)
-            dtype = next(iter(args)).dtype if args else torch.float32
+            weights = base.weight_arrays(plan, arrays)
+            dtype = getattr(torch, base.first_float_dtype([*args, *weights.values()]))
             module = module.to(dtype).eval()
-            for attr, value in base.weight_arrays(plan, arrays).items():
+            for attr, value in weights.items():
                 _assign(module, attr, _to_native(value))
             result = module(*args, **plan.call_kwargs)
         else:

@@ -1,0 +1,118 @@
+"""The bundled catalog, run for real in every installed framework, once for the whole module.
+
+What it must show: the hazards a porter loses weeks to, and nothing else (no false alarms)."""
+
+import pytest
+
+from conftest import installed
+from portability.check import run_check
+from portability.spec import load_catalog
+
+UNEXPLAINED = ("numeric_divergence", "nonfinite_mismatch", "shape_mismatch", "dtype_mismatch", "error", "crash",
+               "timeout", "default_drift")
+# Ops on which the frameworks genuinely agree: no hazard but `unsupported` (an op a framework lacks).
+AGREEING = ("relu", "relu6", "tanh", "sigmoid", "selu", "silu", "softplus", "round", "pad_constant", "pad_reflect",
+            "matmul", "conv2d_layer", "lstm", "gru")
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def report(catalog):
+    return run_check(catalog, progress=False)
+
+
+def _default_hazard(report, op, param):
+    found = [h for h in report.hazards if h.op == op and h.kind == "default_argument_mismatch" and h.param == param]
+    assert len(found) == 1, [h.summary for h in report.hazards if h.op == op]
+    return found[0]
+
+
+def test_catalog_size_and_categories(catalog):
+    assert len(catalog.ops) >= 40
+    categories = {op.category for op in catalog.ops}
+    assert {"activation", "convolution", "pooling", "normalization", "resize"} <= categories
+
+
+def test_every_reference_runs(report):
+    broken = {(r.op, r.case) for r in report.results if r.message.startswith("reference failed")}
+    assert not broken
+
+
+def test_each_framework_runs_each_op_or_reports_it_unsupported(report):
+    known = {(h.op, a) for h in report.hazards if h.known for a in h.apis}
+    bad = [(r.op, r.case, r.framework, r.api, r.status, r.message[:120]) for r in report.results
+           if r.status in ("error", "crash", "timeout") and (r.op, f"{r.framework}:{r.api}") not in known]
+    assert not bad
+    for r in report.results:
+        if r.status == "unsupported":
+            assert r.message, (r.op, r.framework, r.api)
+
+
+def test_every_divergence_reported_was_checked_and_documented(report):
+    """A numeric, shape, dtype or non-finite hazard on the bundled catalog is a known, sourced record."""
+    unexplained = [h.summary for h in report.hazards if h.kind in UNEXPLAINED and not h.known]
+    assert not unexplained
+    for h in report.hazards:
+        if h.known:
+            assert h.known_reason and h.known_source.startswith("http")
+
+
+def test_no_stale_known_records(report):
+    assert not report.stale_known
+
+
+@pytest.mark.parametrize("op", AGREEING)
+def test_no_false_alarms_where_frameworks_agree(report, catalog, op):
+    if op not in {o.name for o in catalog.ops}:
+        pytest.skip(f"{op} not in the catalog")
+    assert [h.summary for h in report.hazards if h.op == op and h.kind != "unsupported"] == []
+
+
+def test_leaky_relu_slope_mismatch(report):
+    h = _default_hazard(report, "leaky_relu", "negative_slope")
+    if installed("torch") and installed("tensorflow"):
+        assert h.defaults["torch:torch.nn.functional.leaky_relu"] == 0.01
+        assert h.defaults["tensorflow:tf.nn.leaky_relu"] == 0.2
+        assert h.defaults["tensorflow:keras.layers.LeakyReLU"] == 0.3
+        assert h.severity == "high"
+
+
+def test_jax_gelu_tanh_default(report):
+    h = _default_hazard(report, "gelu", "approximate")
+    if installed("jax") and installed("torch"):
+        assert h.defaults["jax:jax.nn.gelu"] is True
+        assert h.defaults["torch:torch.nn.functional.gelu"] is False
+        assert h.severity == "high"
+
+
+def test_batch_norm_epsilon_torch_vs_keras(report):
+    h = _default_hazard(report, "batch_norm", "eps")
+    if installed("torch") and installed("tensorflow"):
+        torch_eps = {v for k, v in h.defaults.items() if k.startswith("torch:")}
+        keras_eps = {v for k, v in h.defaults.items() if "keras" in k}
+        assert torch_eps == {1e-5} and keras_eps == {1e-3}
+        assert h.severity == "high"
+
+
+def test_tf_same_padding_stride2_vs_symmetric_port(report):
+    if not installed("torch"):
+        pytest.skip("torch not installed")
+    (h,) = [h for h in report.hazards if h.op == "conv2d" and h.kind == "numeric_divergence"]
+    assert h.apis == ("torch:torch.nn.functional.conv2d[padding=k//2]",)
+    assert "same_s2_even" in h.cases and "same_s2_odd" not in h.cases and h.known
+    same = [r for r in report.results if r.op == "conv2d" and r.case == "same_s2_even" and r.mode == "aligned"
+            and r.framework in ("tensorflow", "jax", "onnxruntime") and r.status == "ok"]
+    assert same and all(r.within_tolerance for r in same)
+
+
+def test_std_unbiased_default(report):
+    h = _default_hazard(report, "std", "ddof")
+    if installed("torch") and installed("tensorflow"):
+        assert {v for k, v in h.defaults.items() if k.startswith("torch:")} == {1}
+        assert h.defaults["numpy:numpy.std"] == 0
+        assert {v for k, v in h.defaults.items() if k.startswith("tensorflow:")} == {0}
+        assert h.severity == "high"
