@@ -10,3 +10,5 @@ from portability.reference.nn import *  # noqa: F401,F403
 from portability.reference.layers import *  # noqa: F401,F403
 from portability.reference.losses import *  # noqa: F401,F403
 from portability.reference.detection import *  # noqa: F401,F403
+from portability.reference.activations import *  # noqa: F401,F403
+from portability.reference.sampling import *  # noqa: F401,F403
