@@ -63,6 +63,8 @@ def _same(a, b) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b or a == b and type(a) is type(b)
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        if a == b:  # also equal infinities, where a - b is NaN
+            return True
         return abs(a - b) <= 1e-6 * max(abs(a), abs(b), 1e-30)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))

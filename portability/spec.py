@@ -346,7 +346,10 @@ def _load_case(where: _Where, raw, params: dict, dtype: str, base_inputs: dict, 
         where.at("inputs").fail("a case needs at least one input")
     inputs = []
     for n in names:
-        spec = dict(base_inputs.get(n) or {}) | dict(case_inputs.get(n) or {})
+        base_spec, case_spec = dict(base_inputs.get(n) or {}), dict(case_inputs.get(n) or {})
+        if "generator" in case_spec and case_spec["generator"] != base_spec.get("generator", "normal"):
+            base_spec.pop("options", None)  # another generator: the base options belong to the old one
+        spec = base_spec | case_spec
         inputs.append(_load_input(where.at(f"inputs.{n}"), n, spec, case_dtype))
     acc = raw.get("accumulation", accumulation)
     return CaseSpec(

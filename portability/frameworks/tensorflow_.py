@@ -37,7 +37,9 @@ def execute(plan, arrays: dict):
     if plan.kind == "layer":
         weights = base.weight_arrays(plan, arrays)
         layer = target(**kwargs, dtype=base.first_float_dtype([*args, *weights.values()]))
-        if len(args) == 1:
+        if not hasattr(layer, "build"):
+            pass  # a keras.losses.Loss: a callable object with no weights
+        elif len(args) == 1:
             layer.build(tuple(args[0].shape))
         else:  # multi-input layers (attention) build with their own signature: one call builds them
             layer(*args, **plan.call_kwargs)
