@@ -97,3 +97,12 @@ def test_cli_bad_catalog_exits_2_with_one_line_and_no_traceback(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr
     assert str(path) in lines[0] and "op 'tanh'" in lines[0] and "apis.torch.0.colour" in lines[0]
+
+
+def test_readme_coverage_table_is_current():
+    from conftest import ROOT
+    from portability.coverage import README_END, README_START, readme_block
+
+    text = (ROOT / "README.md").read_text()
+    current = text[text.index(README_START):text.index(README_END) + len(README_END)]
+    assert current == readme_block(load_catalog()), "run: .venv/bin/python dev/update_readme_coverage.py"
