@@ -21,7 +21,7 @@ from pathlib import Path
 
 import jinja2
 
-from portability.report.jsonio import write_atomic
+from portability.report.jsonio import clean, write_atomic
 
 SEVERITIES = ("high", "medium", "low")
 SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
@@ -138,21 +138,10 @@ def safe_url(v) -> str | None:
     return v if isinstance(v, str) and _URL_OK.match(v) else None
 
 
-def _clean(obj):
-    """JSON has no NaN/Inf: non-finite floats become strings (as in jsonio)."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return str(obj)
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
 def script_json(data) -> str:
     """JSON safe inside <script type="application/json">: no '<', '>' or '&' survive literally, so neither
     '</script>' nor '<!--' in the data can end or confuse the script element."""
-    text = json.dumps(_clean(data), separators=(",", ":"), ensure_ascii=False, default=repr)
+    text = json.dumps(clean(data), separators=(",", ":"), ensure_ascii=False, default=repr)
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
@@ -450,8 +439,8 @@ def _heat(op, apis, pairwise) -> tuple[dict | None, dict | None]:
     views = {}
     for p in pairwise:
         key = f"{p['case']}|{p['mode']}"
-        views.setdefault(key, []).append([index[p["a"]], index[p["b"]], _clean(p.get("max_abs_error")),
-                                          _clean(p.get("max_ulp")), bool(p.get("within_tolerance"))])
+        views.setdefault(key, []).append([index[p["a"]], index[p["b"]], clean(p.get("max_abs_error")),
+                                          clean(p.get("max_ulp")), bool(p.get("within_tolerance"))])
     case_order = {c["name"]: i for i, c in enumerate(op.get("cases") or [])}
     keys = sorted(views, key=lambda k: (case_order.get(k.split("|")[0], 999), k.split("|")[1] != "aligned", k))
 

@@ -58,19 +58,19 @@ def summary(hazards, results, ops) -> dict:
     }
 
 
-def _clean(obj):
+def clean(obj):
     """JSON has no NaN/Inf: non-finite floats become strings, tuples lists."""
     if isinstance(obj, float) and not math.isfinite(obj):
         return str(obj)
     if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
+        return {str(k): clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
+        return [clean(v) for v in obj]
     return obj
 
 
 def dumps(data: dict) -> str:
-    return json.dumps(_clean(data), indent=1, sort_keys=False, default=repr)
+    return json.dumps(clean(data), indent=1, sort_keys=False, default=repr)
 
 
 def write_atomic(path: str | Path, text: str) -> None:
