@@ -82,6 +82,10 @@ def plan_call(op, api, case, mode: str, shapes: dict) -> CallPlan:
     constants = {k: _constant(v, shapes) for k, v in api.constants.items()}
     kwargs = {k: Input(v) for k, v in api.kwargs.items()} | constants | params
     layouts = {name: permutation(lay) for name, lay in api.layout.items()}
+    for name, perm in layouts.items():
+        if name in shapes and len(perm) != len(shapes[name]):
+            return _unsupported(base, f"{api.label} takes {name} in layout {api.layout[name]} "
+                                      f"({len(perm)}-D); this case gives it {len(shapes[name])}-D")
     out_perm = inverse(permutation(api.output_layout)) if api.output_layout is not None else None
     return CallPlan(**base, args=args, kwargs=kwargs, call_kwargs=dict(api.call_kwargs), weights=dict(api.weights),
                     derive=dict(api.derive), layouts=layouts, output_perm=out_perm, omitted=omitted)

@@ -291,6 +291,126 @@ def keras_transpose_port(value, ctx):
     raise UnsupportedValue(f"Keras Conv2DTranspose has only 'same'/'valid'; torch padding {value!r} is neither here")
 
 
+def tf_strides_nd(value, ctx):
+    """tf.nn.conv3d / depthwise_conv2d strides and dilations: one entry per input dim, [1, *spatial, 1] (NDHWC/NHWC)."""
+    return [1, *_per_dim(value, ctx), 1]
+
+
+def lrn_depth_radius(value, ctx):
+    """LRN window size (torch/ONNX `size`, centred) -> tf.nn.local_response_normalization depth_radius:
+    the window is 2 * radius + 1 channels, so only odd sizes are expressible."""
+    if value % 2 == 0:
+        raise UnsupportedValue(f"tf.nn.local_response_normalization windows are 2*depth_radius+1 channels; size {value} is even")
+    return (value - 1) // 2
+
+
+def lrn_alpha_per_size(value, ctx):
+    """torch/ONNX LRN scale alpha / size * sum(x^2); TF multiplies alpha * sum(x^2): pass alpha / size."""
+    return value / ctx.params["size"]
+
+
+def square(value, ctx):
+    """eps on the norm -> eps on the squared norm (tf.math.l2_normalize: x * rsqrt(max(sum(x^2), epsilon)))."""
+    return value * value
+
+
+def nhwc_axis(value, ctx):
+    """An axis of a 4-D NCHW tensor -> the same axis of its NHWC (channels-last) transpose: channels (1)
+    become -1, H and W move down by one, N stays 0. Other ranks have no NHWC counterpart."""
+    rank = len(ctx.shapes["x"])
+    if rank != 4:
+        raise UnsupportedValue(f"a channels-last (NHWC) port applies to 4-D NCHW inputs; this input has rank {rank}")
+    return {0: 0, 1: -1, 2: 1, 3: 2}[value % 4]
+
+
+def shrink_soft(value, ctx):
+    """ONNX Shrink is hardshrink at its default bias=0; softshrink needs bias = lambd as well."""
+    return {"lambd": value, "bias": value}
+
+
+def tf_same_valid(value, ctx):
+    """tf.nn ops that take only 'SAME' / 'VALID' padding (conv1d, conv3d, conv1d_transpose): all-zero
+    explicit pads are 'VALID'; other explicit pads need a tf.pad first."""
+    if value in ("same", "valid"):
+        return value.upper()
+    if all(a == 0 and b == 0 for a, b in _explicit_pairs(value, ctx)):
+        return "VALID"
+    raise UnsupportedValue(f"this tf.nn op takes only 'SAME' or 'VALID' padding; pads {value!r} need a tf.pad (a crop after a transposed conv)")
+
+
+def tf1_cubic_coeff(value, ctx):
+    """tf.compat.v1.image.resize_bicubic has no kernel argument: half_pixel_centers=True uses Keys a=-0.5,
+    the legacy modes a=-0.75 (resize_bicubic_op.cc). Adds no kwarg; rejects the value the mode does not imply."""
+    implied = -0.5 if ctx.params.get("coordinate_mode") == "half_pixel" else -0.75
+    if value != implied:
+        raise UnsupportedValue(f"tf.compat.v1 bicubic uses a={implied} under {ctx.params.get('coordinate_mode')!r}, not {value!r}")
+    return {}
+
+
+def tf1_cubic_exclude(value, ctx):
+    """tf.compat.v1.image.resize_bicubic drops and renormalises out-of-image taps only with half_pixel_centers=True
+    (the Keys path); the legacy modes clamp them to the edge. Adds no kwarg."""
+    implied = ctx.params.get("coordinate_mode") == "half_pixel"
+    if bool(value) != implied:
+        raise UnsupportedValue(f"tf.compat.v1 bicubic has exclude_outside={implied} under {ctx.params.get('coordinate_mode')!r}")
+    return {}
+
+
+def scaled_size(value, ctx):
+    """What a port passes instead of a scale factor: the output size floor(in * scale) per spatial dim of x."""
+    x = ctx.shapes["x"]
+    scales = _per_dim(value, ctx)
+    return [int(x[2 + i] * s // 1) for i, s in enumerate(scales)]
+
+
+def jax_scaled_shape(value, ctx):
+    """jax.image.resize's full output shape (N, C, floor(in * scale)...)."""
+    x = ctx.shapes["x"]
+    return (*x[:2], *scaled_size(value, ctx))
+
+
+def jax_scale_and_translate(value, ctx):
+    """jax.image.scale_and_translate keeps the given scale in the coordinate map (like torch scale_factor):
+    output shape floor(in * scale), spatial_dims (2, 3), no translation."""
+    scales = [float(s) for s in _per_dim(value, ctx)]
+    n = len(scales)
+    return {"shape": jax_scaled_shape(value, ctx), "spatial_dims": tuple(range(2, 2 + n)), "scale": scales,
+            "translation": [0.0] * n}
+
+
+def nchw_scales(value, ctx):
+    """ONNX Upsample (opset 9) scales cover every dim: [1, 1, s, s]."""
+    return [1.0, 1.0, *[float(s) for s in _per_dim(value, ctx)]]
+
+
+def split_indices(value, ctx):
+    """Piece sizes [1, 3, 2] -> np.split's cut points [1, 4] (NumPy takes indices, torch/TF/ONNX take sizes)."""
+    cuts, total = [], 0
+    for size in list(value)[:-1]:
+        total += size
+        cuts.append(total)
+    return cuts
+
+
+def chunk_sizes(value, ctx):
+    """torch.chunk(x, n) as explicit sizes: pieces of ceil(d / n) along the case's axis, the last one smaller."""
+    d = ctx.shapes["x"][ctx.params["axis"]]
+    size = -(-d // value)
+    return [min(size, d - i) for i in range(0, d, size)]
+
+
+def flatten_shape(value, ctx):
+    """torch.flatten(x, start_dim) as a reshape target: the leading dims kept, the rest merged (-1)."""
+    return (*ctx.shapes["x"][:value], -1)
+
+
+def repeat_on_axis(value, ctx):
+    """A repeat count as per-dim sizes (1 elsewhere): what a port of np.repeat to torch Tensor.repeat writes."""
+    sizes = [1] * len(ctx.shapes["x"])
+    sizes[ctx.params["axis"]] = value
+    return tuple(sizes)
+
+
 TRANSFORMS = {
     f.__name__: f
     for f in (
@@ -301,5 +421,9 @@ TRANSFORMS = {
         tf_transpose_output_shape, tf_pool_pads_as_same, keras_pool_pads_as_same, jax_window_pads,
         jax_window_dilation,
         keras_transpose_port,
+        tf_strides_nd, lrn_depth_radius, lrn_alpha_per_size, square, tf_same_valid,
+        nhwc_axis, shrink_soft,
+        tf1_cubic_coeff, tf1_cubic_exclude, scaled_size, jax_scaled_shape, jax_scale_and_translate, nchw_scales,
+        split_indices, chunk_sizes, flatten_shape, repeat_on_axis,
     )
 }

@@ -44,8 +44,10 @@ def test_every_reference_runs(report):
 
 def test_each_framework_runs_each_op_or_reports_it_unsupported(report):
     known = {(h.op, a) for h in report.hazards if h.known for a in h.apis}
+    # Aligned mode only: a naive defaults-mode call may fail for real (that is what it measures).
     bad = [(r.op, r.case, r.framework, r.api, r.status, r.message[:120]) for r in report.results
-           if r.status in ("error", "crash", "timeout") and (r.op, f"{r.framework}:{r.api}") not in known]
+           if r.mode == "aligned" and r.status in ("error", "crash", "timeout")
+           and (r.op, f"{r.framework}:{r.api}") not in known]
     assert not bad
     for r in report.results:
         if r.status == "unsupported":
