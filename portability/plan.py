@@ -44,7 +44,7 @@ class CallPlan:
     call: str
     label: str
     kind: str
-    args: tuple  # Input | Value | "" (an omitted optional ONNX input)
+    args: tuple  # Input | Value | tuple of Input (a list of tensors) | "" (an omitted optional ONNX input)
     kwargs: dict  # framework kwarg -> Input | Value (function call, or layer constructor)
     call_kwargs: dict  # layer call kwargs
     weights: dict  # layer attribute -> input name
@@ -115,6 +115,8 @@ def _map_param(amap, value, ctx: Ctx) -> dict:
 
 
 def _arg(item, params: dict, ctx: Ctx):
+    if isinstance(item, tuple):
+        return tuple(Input(name) for name in item)
     if isinstance(item, str):
         return Input(item) if item else ""
     if "param" in item:

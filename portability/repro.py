@@ -35,6 +35,8 @@ def _target(call: str) -> str:
 
 
 def _expr(item, plan, backend: str) -> str:
+    if isinstance(item, tuple):
+        return "[" + ", ".join(_expr(i, plan, backend) for i in item) + "]"
     if isinstance(item, Input):
         name = item.name
         perm = plan.layouts.get(name)
@@ -102,8 +104,10 @@ def _layer_lines(plan, backend: str) -> list[str]:
 def _onnx_lines(plan, backend: str) -> list[str]:
     from portability.frameworks.onnx_ import DEFAULT_OPSET, IR_VERSION
 
+    from portability.frameworks.onnx_ import _flat
+
     names, graph_inputs, inits, feeds = [], [], [], []
-    for i, item in enumerate(plan.args):
+    for i, item in enumerate(_flat(plan.args)):
         if isinstance(item, Input):
             names.append(item.name)
             graph_inputs.append(f"helper.make_tensor_value_info({item.name!r}, "

@@ -74,7 +74,7 @@ class ApiSpec:
     call: str  # dotted path, or an ONNX op type
     label: str  # the name results and hazards use; the call unless the entry gives one
     kind: str = "function"  # function | layer (constructed with params, then called)
-    args: tuple = ()  # positional inputs: canonical input names, or {param: NAME, dtype: D, transform: T} items
+    args: tuple = ()  # positional: input names, [name, ...] lists of tensors, or {param: NAME, dtype: D, transform: T}
     kwargs: dict = field(default_factory=dict)  # framework kwarg -> canonical input name
     params: dict = field(default_factory=dict)  # canonical param -> ArgMap
     constants: dict = field(default_factory=dict)  # always-passed framework kwargs (may use {dim: [input, axis]})
@@ -550,6 +550,11 @@ def _check_target(where: _Where, key: str, call: str) -> None:
 
 
 def _load_arg(where: _Where, item, params: dict, input_names: set[str]):
+    if isinstance(item, list):  # a list of tensors (concat, stack); ONNX gets them as variadic inputs
+        for i, name in enumerate(item):
+            if not isinstance(name, str) or name not in input_names:
+                where.at(str(i)).fail(f"no input named {name!r}")
+        return tuple(item)
     if isinstance(item, str):
         if item != "" and item not in input_names:
             where.fail(f"no input named {item!r}")

@@ -19,6 +19,8 @@ def native_args(plan: CallPlan, arrays: dict, to_native, value_to_native=None):
     """Positional args and kwargs for the framework, inputs transposed into its layout."""
 
     def conv(item):
+        if isinstance(item, tuple):
+            return [conv(i) for i in item]
         if isinstance(item, Input):
             a = arrays[item.name]
             perm = plan.layouts.get(item.name)

@@ -26,7 +26,7 @@ def build_model(plan, arrays: dict):
     from onnx import helper, numpy_helper
 
     graph_inputs, initializers, names, feeds = [], [], [], {}
-    for i, item in enumerate(plan.args):
+    for i, item in enumerate(_flat(plan.args)):
         if item == "":
             names.append("")
         elif isinstance(item, Input):
@@ -64,6 +64,14 @@ def _type_untyped_outputs(model, graph_inputs) -> None:
         if not out.type.HasField("tensor_type") or out.type.tensor_type.elem_type == 0:
             out.type.tensor_type.elem_type = elem
             out.type.tensor_type.shape.SetInParent()  # present, with unknown rank
+
+
+def _flat(args) -> list:
+    """A list of tensors becomes that many node inputs (Concat is variadic)."""
+    out = []
+    for item in args:
+        out.extend(item if isinstance(item, tuple) else [item])
+    return out
 
 
 def _attr(item):
