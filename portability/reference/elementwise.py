@@ -6,6 +6,7 @@ import numpy as np
 
 __all__: list[str] = [
     "softmax", "log_softmax", "elu", "selu", "silu", "hard_sigmoid", "hard_swish", "sigmoid", "topk",
+    "rsqrt", "erf", "logsumexp", "flatten", "chunk",
 ]
 
 # The SELU constants to full precision (Klambauer et al. 2017; the values torch/TF/JAX hard-code).
@@ -55,3 +56,36 @@ def topk(x, k, axis):
     order = np.argsort(-x, axis=axis, kind="stable")
     indices = np.take(order, np.arange(k), axis=axis)
     return np.take_along_axis(x, indices, axis=axis), indices
+
+
+def rsqrt(x):
+    """1 / sqrt(x): +0 -> +inf, -0 -> -inf, negatives -> NaN (IEEE division and sqrt)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 1.0 / np.sqrt(x)
+
+
+def erf(x):
+    """The error function in float64 (NumPy has none; math.erf is correctly rounded enough)."""
+    import math
+
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
+def logsumexp(x, axis, keepdims=False):
+    """log(sum(exp(x))) along ``axis``, shifted by the max so large magnitudes neither overflow nor vanish."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def flatten(x, start_dim):
+    """Merge the axes from ``start_dim`` to the last into one (torch.flatten with end_dim=-1)."""
+    return x.reshape(*x.shape[:start_dim], -1)
+
+
+def chunk(x, chunks, axis):
+    """torch.chunk: pieces of ceil(n / chunks) along ``axis``, the last one smaller (and possibly fewer pieces)."""
+    size = -(-x.shape[axis] // chunks)
+    return tuple(np.take(x, np.arange(i, min(i + size, x.shape[axis])), axis=axis)
+                 for i in range(0, x.shape[axis], size))
