@@ -369,15 +369,6 @@ def jax_scaled_shape(value, ctx):
     return (*x[:2], *scaled_size(value, ctx))
 
 
-def jax_scale_and_translate(value, ctx):
-    """jax.image.scale_and_translate keeps the given scale in the coordinate map (like torch scale_factor):
-    output shape floor(in * scale), spatial_dims (2, 3), no translation."""
-    scales = [float(s) for s in _per_dim(value, ctx)]
-    n = len(scales)
-    return {"shape": jax_scaled_shape(value, ctx), "spatial_dims": tuple(range(2, 2 + n)), "scale": scales,
-            "translation": [0.0] * n}
-
-
 def nchw_scales(value, ctx):
     """ONNX Upsample (opset 9) scales cover every dim: [1, 1, s, s]."""
     return [1.0, 1.0, *[float(s) for s in _per_dim(value, ctx)]]
@@ -423,7 +414,7 @@ TRANSFORMS = {
         keras_transpose_port,
         tf_strides_nd, lrn_depth_radius, lrn_alpha_per_size, square, tf_same_valid,
         nhwc_axis, shrink_soft,
-        tf1_cubic_coeff, tf1_cubic_exclude, scaled_size, jax_scaled_shape, jax_scale_and_translate, nchw_scales,
+        tf1_cubic_coeff, tf1_cubic_exclude, scaled_size, jax_scaled_shape, nchw_scales,
         split_indices, chunk_sizes, flatten_shape, repeat_on_axis,
     )
 }
