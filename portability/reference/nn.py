@@ -13,6 +13,8 @@ from portability.reference.core import _tuple
 __all__ = [
     "conv_transpose", "max_pool", "avg_pool", "batch_norm", "layer_norm", "group_norm", "instance_norm",
     "resize_linear", "resize_nearest", "linear", "depth_to_space",
+    "conv_padded", "adaptive_pool", "global_pool", "lp_pool", "local_response_norm", "rms_norm", "l2_normalize",
+    "batch_norm_train", "batch_norm_running_stats",
 ]
 
 
@@ -201,3 +203,93 @@ def depth_to_space(x, block_size, mode):
         raise ValueError(f"unknown depth_to_space mode {mode!r}")
     return y.reshape(N, C, H * r, W * r)
 
+
+
+_NP_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def conv_padded(x, weight, padding, padding_mode):
+    """torch.nn.ConvNd(padding=p, padding_mode=m): pad every spatial side by p with np.pad's mode
+    (zeros = constant, reflect = reflect (edge not repeated), replicate = edge, circular = wrap), then a
+    valid cross-correlation."""
+    n = x.ndim - 2
+    p = _tuple(padding, n)
+    xp = np.pad(x, [(0, 0), (0, 0), *[(v, v) for v in p]], mode=_NP_PAD_MODES[padding_mode])
+    from portability.reference.core import conv
+
+    return conv(xp, weight)
+
+
+def adaptive_pool(x, output_size, mode):
+    """torch adaptive_{avg,max}_poolNd: output cell i of a dim covers input [floor(i*in/out), ceil((i+1)*in/out)),
+    so bins overlap (or vary in size) when `out` does not divide `in`."""
+    n = x.ndim - 2
+    out_sz = _tuple(output_size, n)
+    bins = []
+    for i in range(n):
+        size, o = x.shape[2 + i], out_sz[i]
+        bins.append([((j * size) // o, -(-((j + 1) * size) // o)) for j in range(o)])
+    out = np.empty((*x.shape[:2], *out_sz))
+    reduce = np.mean if mode == "avg" else np.max
+    for idx in np.ndindex(*out_sz):
+        sl = tuple(slice(*bins[i][idx[i]]) for i in range(n))
+        out[(slice(None), slice(None), *idx)] = reduce(x[(slice(None), slice(None), *sl)], axis=tuple(range(2, 2 + n)))
+    return out
+
+
+def global_pool(x, mode, keepdims):
+    """Mean or max over every spatial axis (2..), keeping them as size-1 axes or dropping them."""
+    reduce = np.mean if mode == "avg" else np.max
+    return reduce(x, axis=tuple(range(2, x.ndim)), keepdims=keepdims)
+
+
+def lp_pool(x, p, kernel_size, stride=None, ceil_mode=False):
+    """Lp-norm pooling: (sum over the window of |x|^p)^(1/p), no padding (the ONNX LpPool definition; torch's
+    lp_pool sums x^p without the absolute value, which only agrees for even p or non-negative x)."""
+    total = None
+    for _, v, *_ in _windows(x, kernel_size, stride, 0, 1, ceil_mode, 0.0):
+        t = np.abs(v) ** p
+        total = t if total is None else total + t
+    return total ** (1.0 / p)
+
+
+def local_response_norm(x, size, alpha, beta, k):
+    """torch F.local_response_norm: x / (k + alpha / size * sum of x^2 over channels
+    [c - size // 2, c + (size - 1) // 2] clipped to the input) ** beta (the window leans back for even sizes)."""
+    sq = x**2
+    C = x.shape[1]
+    s = np.zeros_like(x)
+    for c in range(C):
+        lo, hi = max(0, c - size // 2), min(C - 1, c + (size - 1) // 2)
+        s[:, c] = sq[:, lo:hi + 1].sum(axis=1)
+    return x / (k + alpha / size * s) ** beta
+
+
+def rms_norm(x, weight, eps):
+    """x / sqrt(mean(x^2 over the last axis) + eps) * weight."""
+    return x / np.sqrt(np.mean(x**2, axis=-1, keepdims=True) + eps) * weight
+
+
+def l2_normalize(x, axis, eps):
+    """torch F.normalize(p=2): x / max(||x||_2, eps) along `axis` (eps bounds the norm, not its square)."""
+    norm = np.sqrt(np.sum(x**2, axis=axis, keepdims=True))
+    return x / np.maximum(norm, eps)
+
+
+def batch_norm_train(x, weight, bias, eps):
+    """Training-mode batch norm: batch statistics over every axis but 1, the BIASED variance (every framework)."""
+    axes = (0, *range(2, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * _bcast(weight, x.ndim) + _bcast(bias, x.ndim)
+
+
+def batch_norm_running_stats(x, running_mean, running_var, momentum):
+    """torch's training-mode update of the running statistics (momentum = weight of the new batch):
+    mean' = (1 - m) * mean + m * batch_mean, var' = (1 - m) * var + m * batch_var with the UNBIASED
+    (n - 1) batch variance, n = elements per channel."""
+    axes = (0, *range(2, x.ndim))
+    n = x.size // x.shape[1]
+    mean = x.mean(axis=axes)
+    var = ((x - _bcast(mean, x.ndim)) ** 2).sum(axis=axes) / (n - 1)
+    return (1 - momentum) * running_mean + momentum * mean, (1 - momentum) * running_var + momentum * var
