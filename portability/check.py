@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from portability import __version__
-from portability.compare import compare, tolerance_for
+from portability.compare import compare, pair_metrics, tolerance_for
 from portability.frameworks import BACKENDS, installed_version
 from portability.frameworks.numpy_ import execute_reference
 from portability.hazards import api_id, classify, stale_known
@@ -22,7 +22,7 @@ from portability.inputs import make_inputs, summarize
 from portability.plan import MODES, plan_call
 from portability.records import Hazard, Pairwise, Result
 from portability.repro import snippet
-from portability.runner import Outcome, Progress, Task, run_backends
+from portability.runner import Outcome, Pool, Progress, Task, run_backends
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 
@@ -56,27 +56,55 @@ def with_dtypes(op, dtypes: list[str]):
     return replace(op, cases=op.cases + tuple(extra)) if extra else op
 
 
+def start_pool(backends: list[str] | None = None, threads: int = 1, cache_dir: str | None = None,
+               modules: dict[str, str] | None = None) -> Pool:
+    """Launch the workers now: their framework imports overlap catalog loading and input preparation."""
+    names = select_backends(backends) if modules is None else list(backends or modules)
+    return Pool(names, {"threads": threads, "cache_dir": cache_dir}, modules)
+
+
 def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | None = None, seed: int = 0,
               timeout: float = 60.0, threads: int = 1, progress: bool = True,
               modules: dict[str, str] | None = None, dtypes: list[str] | None = None,
-              cache_dir: str | None = None) -> Report:
-    """Run the selected ops in the selected backends; ``dtypes`` adds a sweep over extra float dtypes."""
+              cache_dir: str | None = None, pool: Pool | None = None) -> Report:
+    """Run the selected ops in the selected backends; ``dtypes`` adds a sweep over extra float dtypes.
+
+    ``pool`` is a Pool from ``start_pool`` (launched earlier by the caller); without one, the run
+    launches and closes its own."""
     t0 = time.perf_counter()
+    own_pool = pool is None
+    if own_pool:
+        pool = start_pool(backends, threads, cache_dir, modules)
+    try:
+        return _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads, t0)
+    finally:
+        if own_pool:
+            pool.close()
+
+
+def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads, t0) -> Report:
+    names = list(pool.workers)
     selected = [op for op in catalog.ops if ops is None or op.name in ops]
     if dtypes:
         selected = [with_dtypes(op, dtypes) for op in selected]
-    names = select_backends(backends) if modules is None else list(backends or modules)
+    by_op = {op.name: op for op in selected}
     arrays = {(op.name, c.name): make_inputs(c, seed, op.name) for op in selected for c in op.cases}
     references = {key: _reference(op, case, arrays[key]) for op in selected for case in op.cases
                   for key in [(op.name, case.name)]}
     tasks, requests = _plan_tasks(selected, names, arrays)
     bar = Progress({b: len(tasks[b]) for b in names}, progress)
-    outcomes, infos = run_backends(tasks, arrays, requests, {"threads": threads, "cache_dir": cache_dir}, timeout,
-                                    bar, modules)
+    compared: dict[int, Result] = {}
+
+    def on_outcome(o: Outcome) -> None:  # runs in the driving threads while the frameworks work
+        compared[o.task.id] = _result(by_op[o.task.op], o, references[(o.task.op, o.task.case)])
+
+    outcomes, infos = run_backends(pool, tasks, arrays, requests, timeout, bar, on_outcome)
     bar.close()
     t_run = time.perf_counter()
-    by_op = {op.name: op for op in selected}
-    results = [_result(by_op[o.task.op], o, references[(o.task.op, o.task.case)]) for o in _with_reused_defaults(outcomes)]
+    results = [compared[o.task.id] for o in outcomes]
+    results += [replace(compared[o.task.id], mode="defaults", message=compared[o.task.id].message
+                        or "same call as aligned", elapsed_s=0.0) for o in _reused(outcomes)]
+    results.sort(key=lambda r: (r.op, r.case, r.framework, r.api, r.mode))
     pairwise = _pairwise(by_op, _with_reused_defaults(outcomes))
     live = {(op_name, b, label): vals for b, info in infos.items()
             for (op_name, label), vals in info.live_defaults.items()}
@@ -192,23 +220,22 @@ def _pairwise(by_op: dict, outcomes: list[Outcome]) -> list[Pairwise]:
         tol = tolerance_for(case.dtype, op.tolerance, case.accumulation)
         for i, a in enumerate(os_):
             for b in os_[i + 1:]:
-                m = compare(a.outputs[0], np.asarray(b.outputs[0]).astype(np.float64)
-                            if op.outputs[0].kind == "float" else b.outputs[0], kind=op.outputs[0].kind, tol=tol)
+                max_abs, ulp, within, shape_equal = pair_metrics(a.outputs[0], b.outputs[0], op.outputs[0].kind, tol)
                 out.append(Pairwise(op_name, case_name, mode, api_id(a.task.backend, a.task.label),
-                                    api_id(b.task.backend, b.task.label), m.max_abs_error, m.max_ulp,
-                                    m.within_tolerance, m.shape_equal))
+                                    api_id(b.task.backend, b.task.label), max_abs, ulp, within, shape_equal))
     return out
 
 
-def _with_reused_defaults(outcomes: list[Outcome]) -> list[Outcome]:
-    """APIs without semantic defaults ran once: their aligned outcome stands for defaults mode too."""
+def _reused(outcomes: list[Outcome]) -> list[Outcome]:
+    """Aligned outcomes of APIs without semantic defaults: they ran once and stand for defaults mode too."""
     ran_defaults = {(o.task.op, o.task.case, o.task.backend, o.task.label) for o in outcomes if o.task.mode == "defaults"}
-    extra = [
-        Outcome(replace(o.task, mode="defaults"), o.status, o.outputs, o.message or "same call as aligned", 0.0)
-        for o in outcomes
-        if o.task.mode == "aligned" and (o.task.op, o.task.case, o.task.backend, o.task.label) not in ran_defaults
-    ]
-    return outcomes + extra
+    return [o for o in outcomes
+            if o.task.mode == "aligned" and (o.task.op, o.task.case, o.task.backend, o.task.label) not in ran_defaults]
+
+
+def _with_reused_defaults(outcomes: list[Outcome]) -> list[Outcome]:
+    return outcomes + [Outcome(replace(o.task, mode="defaults"), o.status, o.outputs, o.message, 0.0)
+                       for o in _reused(outcomes)]
 
 
 def _with_repro(op, h: Hazard, seed: int, arrays: dict) -> Hazard:

@@ -126,27 +126,25 @@ def _read_report(path: str) -> dict:
 
 
 def cmd_run(args) -> int:
-    from portability.check import run_check
+    from portability.check import FLOAT_DTYPES, run_check, start_pool
     from portability.report import jsonio, terminal
     from portability.spec import load_catalog
 
-    catalog = load_catalog(args.catalog or None)
-    ops, backends = _csv(args.ops), _csv(args.frameworks)
-    _check_ops(catalog, ops)
+    ops, backends, dtypes = _csv(args.ops), _csv(args.frameworks), _csv(args.dtypes)
     _check_backends(backends)
     fail_on = _fail_kinds(args.fail_on)
-    dtypes = _csv(args.dtypes)
-    from portability.check import FLOAT_DTYPES
-
     for d in dtypes or []:
         if d not in FLOAT_DTYPES:
             raise UsageError(f"--dtypes: {d!r} is not a float dtype (choose from {', '.join(FLOAT_DTYPES)})")
     if "new" in fail_on and not args.baseline:
         raise UsageError("--fail-on new needs --baseline FILE")
     baseline = _read_report(args.baseline) if args.baseline else None
-    report = run_check(catalog, ops=ops, backends=backends, seed=args.seed, timeout=args.timeout,
-                       threads=args.threads, progress=not args.quiet, dtypes=dtypes,
-                       cache_dir=args.cache_dir or None)
+    # Workers import their frameworks (seconds) while the catalog loads and the inputs are made.
+    with start_pool(backends, args.threads, args.cache_dir or None) as pool:
+        catalog = load_catalog(args.catalog or None)
+        _check_ops(catalog, ops)
+        report = run_check(catalog, ops=ops, seed=args.seed, timeout=args.timeout, threads=args.threads,
+                           progress=not args.quiet, dtypes=dtypes, cache_dir=args.cache_dir or None, pool=pool)
     data = jsonio.to_dict(report)
     if args.json:
         jsonio.write(data, args.json)

@@ -143,3 +143,28 @@ def _compare_float(actual, expected, tol: Tolerance, base) -> Metrics:
 def _worst(score: np.ndarray, a: np.ndarray, e: np.ndarray) -> dict:
     idx = np.unravel_index(int(np.argmax(score)), score.shape) if score.ndim else ()
     return {"worst_index": tuple(int(i) for i in idx), "worst_actual": float(a[idx]), "worst_expected": float(e[idx])}
+
+
+def pair_metrics(a, b, kind: str, tol: Tolerance) -> tuple[float | None, float | None, bool, bool]:
+    """(max_abs, max_ulp, within_tolerance, shape_equal) between two frameworks' outputs.
+
+    The lean sibling of ``compare`` for the many API pairs: same NaN/Inf parity and tolerance rule,
+    no per-element worst-case bookkeeping."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return None, None, False, False
+    fa, fb = _as_f64(a), _as_f64(b)
+    if kind in EXACT_KINDS or not (_float_dtype(a) or _float_dtype(b)):
+        same = (fa == fb) | (np.isnan(fa) & np.isnan(fb))
+        with np.errstate(invalid="ignore"):
+            diff = np.where(same, 0.0, np.abs(fa - fb))
+        return (float(np.nanmax(diff)) if diff.size else 0.0), None, bool(same.all()), True
+    parity = (np.isnan(fa) == np.isnan(fb)) & ((fa == np.inf) == (fb == np.inf)) & ((fa == -np.inf) == (fb == -np.inf))
+    finite = np.isfinite(fa) & np.isfinite(fb)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(finite, np.abs(fa - fb), 0.0)
+    within = bool(parity.all() and (diff <= tol.atol + tol.rtol * np.abs(fb)).all())
+    ulp = None
+    if _float_dtype(a) and a.size:
+        ulp = float(np.where(finite, ulp_distance(a, fb), 0.0).max())
+    return (float(diff.max()) if diff.size else 0.0), ulp, within, True

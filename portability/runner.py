@@ -74,8 +74,15 @@ class Worker:
         self.module = module or BACKENDS[backend].module
         self.log_path = os.path.join(tempfile.mkdtemp(prefix=f"portability-{backend}-"), "worker.log")
         self.proc = self.conn = None
+        self.ready = False  # set once the framework has imported and the worker said so
 
     def start(self):
+        self.launch()
+        return self.receive(STARTUP_TIMEOUT_S)
+
+    def launch(self) -> "Worker":
+        """Start the process (its framework import runs while the parent prepares the tasks)."""
+        self.ready = False
         parent, child = socket.socketpair()
         self.conn = Connection(parent.detach())
         fd = child.fileno()
@@ -85,7 +92,7 @@ class Worker:
                 pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=worker_environment(self.settings),
             )
         child.close()
-        return self.receive(STARTUP_TIMEOUT_S)
+        return self
 
     def request(self, message, timeout: float):
         try:
@@ -96,13 +103,15 @@ class Worker:
 
     def receive(self, timeout: float):
         try:
-            ready = self.conn.poll(timeout)
+            has_reply = self.conn.poll(timeout)
         except OSError:
-            ready = True
-        if not ready:
+            has_reply = True
+        if not has_reply:
             raise WorkerTimeout(f"no reply within {timeout:g} s")
         try:
-            return self.conn.recv()
+            reply = self.conn.recv()
+            self.ready = self.ready or reply[0] == "ready"
+            return reply
         except (EOFError, OSError):
             try:
                 self.proc.wait(5)
@@ -130,7 +139,8 @@ class Worker:
             self.conn = None
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None and self.conn is not None:
+        """Ask a ready worker to exit; one still importing its framework is simply killed."""
+        if self.ready and self.proc is not None and self.proc.poll() is None and self.conn is not None:
             try:
                 self.conn.send(None)
                 self.proc.wait(5)
@@ -179,22 +189,45 @@ class Progress:
             sys.stderr.flush()
 
 
-def run_backends(tasks: dict[str, list[Task]], arrays: dict, defaults_requests: dict[str, list], settings: dict,
-                 timeout: float, progress: Progress, modules: dict[str, str] | None = None
-                 ) -> tuple[list[Outcome], dict[str, BackendInfo]]:
-    """Run each backend's tasks in its own worker(s), all backends in parallel; return every outcome.
+class Pool:
+    """The workers of a run, launched up front so framework imports overlap the parent's own preparation.
 
     A backend whose registry entry asks for several workers (cheap import, costly per-call compile:
-    JAX) shares one task queue among them. ``modules`` maps a backend to its adapter module."""
-    modules = modules or {}
+    JAX) gets that many, sharing one task queue. ``modules`` maps a backend to another adapter module."""
+
+    def __init__(self, backends: list[str], settings: dict, modules: dict[str, str] | None = None):
+        modules = modules or {}
+        self.workers: dict[str, list[Worker]] = {}
+        for b in backends:
+            n = BACKENDS[b].workers if b in BACKENDS and b not in modules else 1
+            self.workers[b] = [Worker(b, settings, modules.get(b)).launch() for _ in range(max(1, n))]
+
+    def close(self):
+        for ws in self.workers.values():
+            for w in ws:
+                w.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def run_backends(pool: Pool, tasks: dict[str, list[Task]], arrays: dict, defaults_requests: dict[str, list],
+                 timeout: float, progress: Progress, on_outcome=None) -> tuple[list[Outcome], dict[str, BackendInfo]]:
+    """Run each backend's tasks in its pool workers, all backends in parallel; return every outcome.
+
+    ``on_outcome(outcome)`` is called from the driving threads as outcomes arrive, so the parent can
+    compare results while the frameworks are still working."""
     outcomes: list[Outcome] = []
     infos: dict[str, BackendInfo] = {}
     lock = threading.Lock()
 
-    def drive(backend: str, queue: "Queue[Task]", first: bool):
-        worker = Worker(backend, settings, modules.get(backend))
+    def drive(worker: Worker, queue: "Queue[Task]", first: bool):
+        backend = worker.backend
         result, info = _drive_backend(worker, queue, arrays, defaults_requests.get(backend, []) if first else [],
-                                      timeout, progress)
+                                      timeout, progress, on_outcome)
         with lock:
             outcomes.extend(result)
             if first or backend not in infos:
@@ -207,9 +240,8 @@ def run_backends(tasks: dict[str, list[Task]], arrays: dict, defaults_requests: 
         queue: Queue[Task] = Queue()
         for t in backend_tasks:
             queue.put(t)
-        n = BACKENDS[backend].workers if backend in BACKENDS and backend not in modules else 1
-        for i in range(max(1, min(n, len(backend_tasks)))):
-            threads.append(threading.Thread(target=drive, args=(backend, queue, i == 0), name=f"drive-{backend}-{i}",
+        for i, worker in enumerate(pool.workers[backend]):
+            threads.append(threading.Thread(target=drive, args=(worker, queue, i == 0), name=f"drive-{backend}-{i}",
                                             daemon=True))
     for t in threads:
         t.start()
@@ -226,8 +258,9 @@ def _merge(primary: BackendInfo, other: BackendInfo) -> BackendInfo:
     return primary
 
 
-def _drive_backend(worker, queue, arrays, defaults_request, timeout, progress):
+def _drive_backend(worker, queue, arrays, defaults_request, timeout, progress, on_outcome=None):
     backend = worker.backend
+    on_outcome = on_outcome or (lambda o: None)
     outcomes: list[Outcome] = []
 
     def drain():
@@ -238,11 +271,12 @@ def _drive_backend(worker, queue, arrays, defaults_request, timeout, progress):
                 return
 
     try:
-        info = _start(worker, backend)
+        info = _ready(worker, backend)
         if info.status != "ready":
             status = "not_installed" if info.status == "not_installed" else "error"
             for t in drain():
                 outcomes.append(Outcome(t, status, None, info.message, 0.0))
+                on_outcome(outcomes[-1])
                 progress.advance(backend)
             return outcomes, info
         if defaults_request:
@@ -254,15 +288,16 @@ def _drive_backend(worker, queue, arrays, defaults_request, timeout, progress):
                 _restart(worker, info)
         for t in drain():
             outcomes.append(_run_task(worker, info, t, arrays[(t.op, t.case)], timeout))
+            on_outcome(outcomes[-1])
             progress.advance(backend)
         return outcomes, info
     finally:
         worker.stop()
 
 
-def _start(worker: Worker, backend: str) -> BackendInfo:
+def _ready(worker: Worker, backend: str) -> BackendInfo:
     try:
-        reply = worker.start()
+        reply = worker.receive(STARTUP_TIMEOUT_S)
     except (WorkerDied, WorkerTimeout) as exc:
         return BackendInfo(backend, None, "error", f"worker failed to start: {exc}")
     if reply[0] == "ready":

@@ -144,8 +144,8 @@ class Catalog:
         raise KeyError(name)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that reads 1e-5 as a float (YAML 1.1 wants 1.0e-5, a trap for catalog authors)."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """SafeLoader (libyaml's when present: 6x faster) that reads 1e-5 as a float (YAML 1.1 wants 1.0e-5)."""
 
 
 _Loader.add_implicit_resolver(

@@ -70,7 +70,7 @@ def clean(obj):
 
 
 def dumps(data: dict) -> str:
-    return json.dumps(clean(data), indent=1, sort_keys=False, default=repr)
+    return json.dumps(clean(data), separators=(",", ":"), default=repr)  # compact: reports run to megabytes
 
 
 def write_atomic(path: str | Path, text: str) -> None:
