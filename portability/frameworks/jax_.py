@@ -25,9 +25,10 @@ def load(settings: dict) -> str:
 
 
 def _to_native(a):
-    import jax.numpy as jnp
+    import jax
 
-    return jnp.asarray(a)
+    # device_put is a plain transfer; jnp.asarray runs (and compiles) a convert primitive per shape.
+    return jax.device_put(a)
 
 
 def _to_numpy(t):
