@@ -118,3 +118,33 @@ def test_std_unbiased_default(report):
         assert h.defaults["numpy:numpy.std"] == 0
         assert {v for k, v in h.defaults.items() if k.startswith("tensorflow:")} == {0}
         assert h.severity == "high"
+
+
+def test_full_catalog_report_in_a_real_browser(report, tmp_path):
+    """The full catalog's HTML: under 5 MB, one matrix row per op after its script ran, no page errors,
+    and a screenshot left in reports/screenshots/full_catalog.png for a person to look at."""
+    import shutil
+
+    from test_browser import CHROMIUM, ROOT, Dom, _flags, _run, page_errors, visible_rows
+
+    from portability.report import html, jsonio
+
+    page = tmp_path / "full.html"
+    html.write(jsonio.to_dict(report), page)
+    assert page.stat().st_size < 5_000_000
+    if CHROMIUM is None:
+        pytest.skip("no headless browser: install chromium (apt-get install chromium)")
+    p = _run(_flags(tmp_path / "p1") + ["--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
+                                        "--dump-dom", page.as_uri() + "#op-batch_norm"])
+    assert p.returncode == 0, p.stderr[-2000:]
+    dom = Dom(p.stdout)
+    assert dom.first("body").get("data-js") == "ready" and "data-js-error" not in dom.first("body")
+    assert len(visible_rows(dom)) == len({op["name"] for op in jsonio.to_dict(report)["ops"]})
+    assert not page_errors(p.stderr)
+    shot = tmp_path / "full.png"
+    s = _run(_flags(tmp_path / "p2") + ["--hide-scrollbars", "--window-size=1400,2400", "--virtual-time-budget=5000",
+                                        f"--screenshot={shot}", page.as_uri()])
+    assert s.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    out = ROOT / "reports" / "screenshots" / "full_catalog.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, out)
