@@ -7,6 +7,7 @@ This is the one place that wires the pieces together; everything it calls is eit
 from __future__ import annotations
 
 import platform
+from datetime import datetime, timezone
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -114,6 +115,7 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         hazards += [_with_repro(op, h, seed, arrays) for h in found]
         stale += stale_known(op, found)
     environment = {
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "portability": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(),

@@ -31,10 +31,16 @@ def _default_hazard(report, op, param):
     return found[0]
 
 
-def test_catalog_size_and_categories(catalog):
-    assert len(catalog.ops) >= 40
-    categories = {op.category for op in catalog.ops}
-    assert {"activation", "convolution", "pooling", "normalization", "resize"} <= categories
+FAMILIES = {"activation", "convolution", "pooling", "normalization", "resize", "detection", "indexing", "sorting",
+            "reduction", "elementwise", "linalg", "shape", "loss", "layer"}
+
+
+def test_catalog_size_families_and_depth(catalog):
+    assert len(catalog.ops) >= 150
+    assert FAMILIES <= {op.category for op in catalog.ops}
+    assert [op.name for op in catalog.ops if len(op.cases) < 2] == []  # every op has several cases
+    for op in catalog.ops:  # every stated default or convention cites a source
+        assert op.sources or all(a.sources for a in op.apis if a.defaults), op.name
 
 
 def test_every_reference_runs(report):

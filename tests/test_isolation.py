@@ -52,3 +52,13 @@ def test_worker_hang_times_out_and_the_run_continues(tmp_path, monkeypatch):
     assert by[("op_hang", "numpy.tanh")].status == "ok"
     assert by[("after_hang", "numpy.exp")].status == "ok"
     assert report.timing["total_s"] < 60
+
+
+def test_a_framework_that_is_not_installed_is_reported_so_not_as_a_failure(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))
+    catalog = load_catalog([write_yaml(tmp_path, CATALOG.format(label="crash"))])
+    report = run_check(catalog, ops=["after_crash"], backends=["numpy"], modules={"numpy": "no_such_framework_xyz"},
+                       progress=False)
+    assert {r.status for r in report.results} == {"not_installed"}
+    assert report.environment["framework_status"]["numpy"]["status"] == "not_installed"
+    assert not report.hazards  # not installed is not a hazard
