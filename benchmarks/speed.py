@@ -4,7 +4,10 @@ The floor is `python -c "import tensorflow, torch, jax, onnxruntime"`: what any 
 Peak memory is the largest sum of RSS over the run's process tree (the CLI plus its workers),
 sampled every 50 ms from /proc.
 
-usage: .venv/bin/python benchmarks/speed.py [--repeat N] [extra `portability run` args]
+usage: .venv/bin/python benchmarks/speed.py [--repeat N] [--cold] [extra `portability run` args]
+
+--cold gives every run an empty compilation cache (JAX compiles each call; the default cache makes
+repeated runs cheaper).
 """
 
 from __future__ import annotations
@@ -63,9 +66,11 @@ def timed(cmd: list[str]) -> tuple[float, int, int]:
 
 def main() -> None:
     args = sys.argv[1:]
-    repeat = 1
+    repeat, cold = 1, False
     if args[:1] == ["--repeat"]:
         repeat, args = int(args[1]), args[2:]
+    if args[:1] == ["--cold"]:
+        cold, args = True, args[1:]
     tmp = tempfile.mkdtemp()
     floor_cmd = [sys.executable, "-c", "import tensorflow, torch, jax, onnxruntime"]
     run_cmd = [sys.executable, "-m", "portability", "run", "--quiet", "--json", f"{tmp}/r.json",
@@ -73,8 +78,9 @@ def main() -> None:
     timed(floor_cmd)  # warm the file cache once, for both
     for i in range(repeat):
         floor, floor_mem, _ = timed(floor_cmd)
-        run, run_mem, code = timed(run_cmd)
-        print(f"run {i + 1}: import floor {floor:.2f} s ({floor_mem / 1024:.0f} MiB); "
+        cache = ["--cache-dir", tempfile.mkdtemp(prefix="cold-cache-")] if cold else []
+        run, run_mem, code = timed(run_cmd + cache)
+        print(f"run {i + 1}{' (cold cache)' if cold else ''}: import floor {floor:.2f} s ({floor_mem / 1024:.0f} MiB); "
               f"portability run {run:.2f} s (exit {code}, peak {run_mem / 1024:.0f} MiB over all processes); "
               f"ratio {run / floor:.2f}x")
     import json
