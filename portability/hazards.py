@@ -144,8 +144,10 @@ def _outcome_hazard(op, kind: str, backend: str, label: str, rs: list[Result]) -
 
 
 def _default_hazards(op, results, pairwise, live) -> list[Hazard]:
+    """Defaults of the APIs this run executed (a framework not selected or not installed is out of scope)."""
     hazards = []
-    apis = [(b, a) for a in op.apis for b in _backends(a)]
+    ran = {(r.framework, r.api) for r in results if r.status != "not_installed"}
+    apis = [(b, a) for a in op.apis for b in _backends(a) if (b, a.label) in ran]
     table = {}
     for backend, api in apis:
         defaults, drift = effective_defaults(api, live.get((backend, api.label), {}))

@@ -36,10 +36,14 @@ def _r(framework, api, mode="aligned", **kw):
     return Result(**(base | kw))
 
 
+def _all_ran():
+    return [_r("torch", "torch.nn.functional.leaky_relu"), _r("tensorflow", "tf.nn.leaky_relu"),
+            _r("tensorflow", "relu-port"), _r("jax", "jax.nn.leaky_relu")]
+
+
 def test_defaults_mismatch_with_observed_divergence_is_high_and_has_a_fix(tmp_path):
     op = _op(tmp_path)
-    results = [_r("torch", "torch.nn.functional.leaky_relu"), _r("tensorflow", "tf.nn.leaky_relu"),
-               _r("jax", "jax.nn.leaky_relu")]
+    results = _all_ran()
     pairwise = [Pairwise("act", "default", "defaults", "torch:torch.nn.functional.leaky_relu",
                          "tensorflow:tf.nn.leaky_relu", 0.3, 1e6, False)]
     hazards = classify(op, results, pairwise, live={})
@@ -56,7 +60,7 @@ def test_defaults_mismatch_without_observed_divergence_is_low(tmp_path):
     op = _op(tmp_path)
     pairwise = [Pairwise("act", "default", "defaults", "torch:torch.nn.functional.leaky_relu",
                          "tensorflow:tf.nn.leaky_relu", 0.0, 0.0, True)]
-    (h,) = [h for h in classify(op, [], pairwise, live={}) if h.kind == "default_argument_mismatch"]
+    (h,) = [h for h in classify(op, _all_ran(), pairwise, live={}) if h.kind == "default_argument_mismatch"]
     assert h.severity == "low" and "within tolerance" in h.summary
 
 
@@ -65,7 +69,7 @@ def test_live_default_overrides_documented_and_reports_drift(tmp_path):
     live = {("jax", "jax.nn.leaky_relu"): {"slope": 0.01}}
     values, drift = effective_defaults(op.apis[3], live[("jax", "jax.nn.leaky_relu")])
     assert values["slope"] == 0.01 and drift == {"slope": {"documented": 0.2, "live": 0.01}}
-    hazards = classify(op, [], [], live)
+    hazards = classify(op, _all_ran(), [], live)
     (d,) = [h for h in hazards if h.kind == "default_drift"]
     assert d.apis == ("jax:jax.nn.leaky_relu",) and d.severity == "low"
 
@@ -110,3 +114,11 @@ def test_errors_and_defaults_mode_results_are_not_divergence(tmp_path):
                _r("torch", "torch.nn.functional.leaky_relu", mode="defaults", within_tolerance=False)]
     kinds = [h.kind for h in classify(op, results, [], live={}) if h.kind != "default_argument_mismatch"]
     assert kinds == ["error"]
+
+
+def test_defaults_of_apis_that_did_not_run_are_out_of_scope(tmp_path):
+    op = _op(tmp_path)
+    only_torch = [_r("torch", "torch.nn.functional.leaky_relu")]
+    assert [h for h in classify(op, only_torch, [], live={}) if h.kind == "default_argument_mismatch"] == []
+    not_installed = _all_ran()[:1] + [_r("tensorflow", "tf.nn.leaky_relu", status="not_installed")]
+    assert [h for h in classify(op, not_installed, [], live={}) if h.kind == "default_argument_mismatch"] == []
