@@ -131,7 +131,11 @@ def _outcome_hazard(op, kind: str, backend: str, label: str, rs: list[Result]) -
         fix = f"Cast the result back to {worst.dtype} explicitly."
     elif kind == "unsupported":
         summary = f"{op.name}: {where} is unsupported: {rs[0].message}"
-        fix = "Use the workaround noted in the catalog, or compose the op from supported ones."
+        declared = any(a.unsupported and a.label == label for a in op.apis)
+        fix = ("The framework has no API for this op: compose it from supported ops (the reason above names how)."
+               if declared else
+               f"{label} cannot take this value or dtype: pick another API of {backend} from this op's list, "
+               "or compose the op from supported ones.")
     else:  # error, crash, timeout
         summary = f"{op.name}: {where} ended in {kind}: {rs[0].message}"
         fix = "Report upstream with the repro snippet; avoid this API/argument combination meanwhile."

@@ -61,6 +61,8 @@ def run_summary(report: dict) -> str:
         "",
         f"{s['ops']} ops, {s['cases']} cases, {s['results']} results; {s['hazards']} hazards ({kinds})",
         f"seed {report['environment']['seed']}; {versions}; {report['timing'].get('total_s', 0):.1f} s",
+        *(f"stale known record: {k['op']}: {k['kind']} on {', '.join(k['apis'])} no longer matches anything"
+          for k in report.get("stale_known", [])),
     ])
 
 
