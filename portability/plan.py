@@ -76,7 +76,7 @@ def plan_call(op, api, case, mode: str, shapes: dict) -> CallPlan:
             if p in omitted:
                 continue
             params.update(_map_param(amap, case.params[p], ctx))
-        args = tuple(_arg(a, case.params, ctx) for a in api.args)
+        args = tuple(_arg(a, case.params, ctx, case.dtype) for a in api.args)
     except UnsupportedValue as exc:
         return _unsupported(base, str(exc))
     constants = {k: _constant(v, shapes) for k, v in api.constants.items()}
@@ -114,17 +114,23 @@ def _map_param(amap, value, ctx: Ctx) -> dict:
     return {amap.name: Value(value)}
 
 
-def _arg(item, params: dict, ctx: Ctx):
+def _arg(item, params: dict, ctx: Ctx, case_dtype: str = "float32"):
+    """One positional argument. ``dtype: case`` makes a tensor in the case's dtype: ONNX types Clip's
+    bounds or Pad's constant_value like the data input, so a float16 case needs float16 bounds (Resize's
+    scales, by contrast, are always float32)."""
     if isinstance(item, tuple):
         return tuple(Input(name) for name in item)
     if isinstance(item, str):
         return Input(item) if item else ""
+    dtype = item.get("dtype")
+    if dtype == "case":
+        dtype = case_dtype
     if "param" in item:
         value = params[item["param"]]
         if item.get("transform"):
             value = TRANSFORMS[item["transform"]](value, ctx)
-        return Value(value, item.get("dtype"))
-    return Value(item["value"], item.get("dtype"))
+        return Value(value, dtype)
+    return Value(item["value"], dtype)
 
 
 def _constant(value, shapes: dict):

@@ -570,7 +570,7 @@ def _load_arg(where: _Where, item, params: dict, input_names: set[str]):
             where.at("param").fail(f"not a parameter of this op: {item['param']!r}")
     elif "value" not in item:
         where.fail("an argument is an input name, {param: NAME} or {value: V}")
-    if "dtype" in item:
+    if "dtype" in item and item["dtype"] != "case":  # `case`: the case's own dtype
         _dtype(where.at("dtype"), item["dtype"])
     return dict(item)
 

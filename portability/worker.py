@@ -17,6 +17,9 @@ UNSUPPORTED_HINTS = (
     "is not available", "no registered", "does not support", "only supports", "not yet supported",
     "cannot be used with", "got an unexpected keyword argument", "is invalid", "type error", "unsupported dtype",
     "not implemented for", "no implementation for", "could not find an implementation", "not yet support",
+    # dtypes a kernel lacks (the dtype sweep): TF attr lists and device placement, onnxruntime's numpy bridge
+    "is not in the list of allowed values", "could not find device for node", "unimplementederror",
+    "can't be converted to mldatatype", "invalid data type for", "must be either float or double",
 )
 
 

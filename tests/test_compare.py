@@ -90,3 +90,14 @@ def test_shape_mismatch():
 def test_dtype_mismatch_reported():
     m = compare(np.zeros(3, np.float64), np.zeros(3), tol=F32, expected_dtype="float32")
     assert not m.dtype_equal and m.within_tolerance
+
+
+def test_half_precision_tolerance_scales_with_the_tensor_not_each_element():
+    tol = TOLERANCES["float16"]
+    expected = np.array([100.0, 1e-3])  # a large value and a cancellation residue
+    off = np.array([100.0, 1e-3 + 0.05], dtype=np.float16)  # 0.05 off: within rtol * max|e| = 0.1
+    assert compare(off, expected, tol=tol, expected_dtype="float16").within_tolerance
+    way_off = np.array([100.0, 1e-3 + 0.5], dtype=np.float16)
+    assert not compare(way_off, expected, tol=tol, expected_dtype="float16").within_tolerance
+    # float32 keeps the strict per-element rule
+    assert not compare(off.astype(np.float32), expected, tol=F32, expected_dtype="float32").within_tolerance

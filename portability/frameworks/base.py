@@ -10,6 +10,8 @@ import inspect
 
 import numpy as np
 
+from portability.inputs import cast
+
 from portability.plan import CallPlan, Input, Ref, Value
 
 MISSING = "<no default>"
@@ -29,7 +31,7 @@ def native_args(plan: CallPlan, arrays: dict, to_native, value_to_native=None):
             return _resolve_ref(plan, item.dotted)
         if isinstance(item, Value):
             if item.dtype is not None:
-                return (value_to_native or to_native)(np.asarray(item.value, dtype=item.dtype))
+                return (value_to_native or to_native)(cast(np.asarray(item.value), item.dtype))
             return item.value
         return item
 

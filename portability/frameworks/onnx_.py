@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from portability.inputs import cast
+
 from portability.frameworks import base
 from portability.plan import Input, Value
 
@@ -39,7 +41,7 @@ def build_model(plan, arrays: dict):
         elif isinstance(item, Value):
             name = f"const{i}"
             dtype = item.dtype or ("int64" if isinstance(item.value, (int, list, tuple)) else "float32")
-            initializers.append(numpy_helper.from_array(np.asarray(item.value, dtype=dtype), name))
+            initializers.append(numpy_helper.from_array(cast(np.asarray(item.value), dtype), name))
             names.append(name)
     attrs = {k: _attr(v) for k, v in plan.kwargs.items()}
     out_names = [f"out{i}" for i in range(plan.n_outputs if plan.outputs is None else max(plan.outputs) + 1)]
