@@ -77,3 +77,33 @@ def test_explain_gives_the_fix_for_a_port():
     assert "Porting nhwc_relu6 from torch to tensorflow" in proc.stdout
     assert "tf.nn.leaky_relu(..., alpha=0.01)" in proc.stdout
     assert "tf.nn.leaky_relu(tf.constant(np.ascontiguousarray(np.transpose(x, (0, 2, 3, 1)))))" in proc.stdout
+
+
+def test_progress_shows_on_a_terminal_and_quiet_silences_it(tmp_path):
+    """stderr on a pseudo-terminal: the per-framework progress line appears; --quiet removes it."""
+    import os
+    import pty
+
+    def stderr_on_tty(*extra):
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "portability", "run", str(DATA / "roundtrip.yaml"), "--ops",
+                                 "tanh", "--frameworks", "numpy,onnxruntime", "--json", "", "--html", "", *extra],
+                                stdout=subprocess.PIPE, stderr=slave, cwd=ROOT)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(120)
+        os.close(master)
+        return proc.returncode, b"".join(chunks).decode(errors="replace")
+
+    code, text = stderr_on_tty()
+    assert code == 0 and "numpy 1/1" in text and "onnxruntime 1/1" in text
+    code, text = stderr_on_tty("--quiet")
+    assert code == 0 and "onnxruntime 1/1" not in text
