@@ -7,10 +7,10 @@ This is the one place that wires the pieces together; everything it calls is eit
 from __future__ import annotations
 
 import platform
-from datetime import datetime, timezone
 import sys
 import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 
 import numpy as np
 

@@ -20,28 +20,57 @@ class Generator:
     code: Callable  # (shape, **options) -> lines of standalone NumPy that assign `v` from `rng`
 
 
+# Each generator is a pair: the draw, and the same draw as standalone NumPy lines for repro snippets
+# (tests/test_inputs.py checks that every pair rebuilds identical bits).
+
+
 def _normal(rng, shape, loc=0.0, scale=1.0):
     return rng.normal(loc, scale, size=shape)
+
+
+def _normal_code(shape, loc=0.0, scale=1.0):
+    return [f"v = rng.normal({loc!r}, {scale!r}, size={shape})"]
 
 
 def _uniform(rng, shape, low=-1.0, high=1.0):
     return rng.uniform(low, high, size=shape)
 
 
+def _uniform_code(shape, low=-1.0, high=1.0):
+    return [f"v = rng.uniform({low!r}, {high!r}, size={shape})"]
+
+
 def _positive(rng, shape, low=0.1, high=2.0):
     return rng.uniform(low, high, size=shape)
+
+
+def _positive_code(shape, low=0.1, high=2.0):
+    return _uniform_code(shape, low, high)
 
 
 def _integers(rng, shape, low=-10, high=10):
     return rng.integers(low, high, size=shape, endpoint=True)
 
 
+def _integers_code(shape, low=-10, high=10):
+    return [f"v = rng.integers({low!r}, {high!r}, size={shape}, endpoint=True)"]
+
+
 def _ties(rng, shape, values=(-1.0, 0.0, 1.0, 2.0)):
     return rng.choice(np.asarray(values, dtype=np.float64), size=shape)
 
 
+def _ties_code(shape, values=(-1.0, 0.0, 1.0, 2.0)):
+    return [f"v = rng.choice(np.asarray({list(values)!r}, dtype=np.float64), size={shape})"]
+
+
 def _halves(rng, shape, low=-4, high=4):
     return rng.integers(low, high, size=shape, endpoint=True) + 0.5 * rng.choice([-1.0, 0.0, 1.0], size=shape)
+
+
+def _halves_code(shape, low=-4, high=4):
+    return [f"v = rng.integers({low!r}, {high!r}, size={shape}, endpoint=True)"
+            f" + 0.5 * rng.choice([-1.0, 0.0, 1.0], size={shape})"]
 
 
 def _special(rng, shape, fraction=0.2):
@@ -54,12 +83,30 @@ def _special(rng, shape, fraction=0.2):
     return x
 
 
+def _special_code(shape, fraction=0.2):
+    return [
+        f"v = rng.normal(0.0, 1.0, size={shape})",
+        "specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0])",
+        f"n = min(max(len(specials), int({fraction!r} * v.size)), v.size)",
+        "where = rng.choice(v.size, size=n, replace=False)",
+        "v.reshape(-1)[where] = specials[np.arange(n) % len(specials)]",
+    ]
+
+
 def _arange(rng, shape, start=0.0, step=1.0):
     return start + step * np.arange(int(np.prod(shape)), dtype=np.float64).reshape(shape)
 
 
+def _arange_code(shape, start=0.0, step=1.0):
+    return [f"v = {start!r} + {step!r} * np.arange({int(np.prod(shape))}, dtype=np.float64).reshape({shape})"]
+
+
 def _constant(rng, shape, value=1.0):
     return np.full(shape, value, dtype=np.float64)
+
+
+def _constant_code(shape, value=1.0):
+    return [f"v = np.full({shape}, {value!r}, dtype=np.float64)"]
 
 
 def _wide(rng, shape, low=-30.0, high=30.0):
@@ -67,23 +114,22 @@ def _wide(rng, shape, low=-30.0, high=30.0):
     return rng.uniform(low, high, size=shape)
 
 
+def _wide_code(shape, low=-30.0, high=30.0):
+    return _uniform_code(shape, low, high)
+
+
 GENERATORS: dict[str, Generator] = {
-    "normal": Generator(_normal, "normal(loc=0, scale=1)", lambda shape, loc=0.0, scale=1.0: [f"v = rng.normal({loc!r}, {scale!r}, size={shape})"]),
-    "uniform": Generator(_uniform, "uniform in [low=-1, high=1)", lambda shape, low=-1.0, high=1.0: [f"v = rng.uniform({low!r}, {high!r}, size={shape})"]),
-    "positive": Generator(_positive, "uniform in [low=0.1, high=2): variances, scales, sqrt/log inputs", lambda shape, low=0.1, high=2.0: [f"v = rng.uniform({low!r}, {high!r}, size={shape})"]),
-    "integers": Generator(_integers, "integers in [low=-10, high=10]", lambda shape, low=-10, high=10: [f"v = rng.integers({low!r}, {high!r}, size={shape}, endpoint=True)"]),
-    "ties": Generator(_ties, "values drawn from a small set (ties for argmax/topk/sort)", lambda shape, values=(-1.0, 0.0, 1.0, 2.0): [f"v = rng.choice(np.asarray({list(values)!r}, dtype=np.float64), size={shape})"]),
-    "halves": Generator(_halves, "integers and exact halves (rounding)", lambda shape, low=-4, high=4: [f"v = rng.integers({low!r}, {high!r}, size={shape}, endpoint=True) + 0.5 * rng.choice([-1.0, 0.0, 1.0], size={shape})"]),
-    "special": Generator(_special, "normal with NaN, +Inf, -Inf, +0 and -0 sprinkled in", lambda shape, fraction=0.2: [
-        f"v = rng.normal(0.0, 1.0, size={shape})",
-        "specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0])",
-        f"n = min(max(len(specials), int({fraction!r} * v.size)), v.size)",
-        "where = rng.choice(v.size, size=n, replace=False)",
-        "v.reshape(-1)[where] = specials[np.arange(n) % len(specials)]",
-    ]),
-    "arange": Generator(_arange, "0, 1, 2, ... in row-major order", lambda shape, start=0.0, step=1.0: [f"v = {start!r} + {step!r} * np.arange({int(np.prod(shape))}, dtype=np.float64).reshape({shape})"]),
-    "constant": Generator(_constant, "every element equal to value", lambda shape, value=1.0: [f"v = np.full({shape}, {value!r}, dtype=np.float64)"]),
-    "wide": Generator(_wide, "uniform in [-30, 30): saturating magnitudes", lambda shape, low=-30.0, high=30.0: [f"v = rng.uniform({low!r}, {high!r}, size={shape})"]),
+    "normal": Generator(_normal, "normal(loc=0, scale=1)", _normal_code),
+    "uniform": Generator(_uniform, "uniform in [low=-1, high=1)", _uniform_code),
+    "positive": Generator(_positive, "uniform in [low=0.1, high=2): variances, scales, sqrt/log inputs",
+                          _positive_code),
+    "integers": Generator(_integers, "integers in [low=-10, high=10]", _integers_code),
+    "ties": Generator(_ties, "values drawn from a small set (ties for argmax/topk/sort)", _ties_code),
+    "halves": Generator(_halves, "integers and exact halves (rounding)", _halves_code),
+    "special": Generator(_special, "normal with NaN, +Inf, -Inf, +0 and -0 sprinkled in", _special_code),
+    "arange": Generator(_arange, "0, 1, 2, ... in row-major order", _arange_code),
+    "constant": Generator(_constant, "every element equal to value", _constant_code),
+    "wide": Generator(_wide, "uniform in [-30, 30): saturating magnitudes", _wide_code),
 }
 
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 from collections import defaultdict
+from pathlib import Path
 
 MATRIX_FORMAT_VERSION = 1
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}

@@ -102,9 +102,7 @@ def _layer_lines(plan, backend: str) -> list[str]:
 
 
 def _onnx_lines(plan, backend: str) -> list[str]:
-    from portability.frameworks.onnx_ import DEFAULT_OPSET, IR_VERSION
-
-    from portability.frameworks.onnx_ import _flat
+    from portability.frameworks.onnx_ import DEFAULT_OPSET, IR_VERSION, _flat
 
     names, graph_inputs, inits, feeds = [], [], [], []
     for i, item in enumerate(_flat(plan.args)):

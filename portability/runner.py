@@ -15,10 +15,9 @@ import sys
 import tempfile
 import threading
 import time
-from queue import Empty, Queue
 from dataclasses import dataclass, field
-
 from multiprocessing.connection import Connection
+from queue import Empty, Queue
 
 from portability.frameworks import BACKENDS
 

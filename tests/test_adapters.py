@@ -1,8 +1,8 @@
 """Each adapter round-trips real framework calls: functions, layers with weights, layouts, two outputs."""
 
 import pytest
-
 from conftest import DATA, installed
+
 from portability.check import run_check
 from portability.frameworks import BACKENDS
 from portability.spec import load_catalog

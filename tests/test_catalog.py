@@ -3,8 +3,8 @@
 What it must show: the hazards a porter loses weeks to, and nothing else (no false alarms)."""
 
 import pytest
-
 from conftest import installed
+
 from portability.check import run_check
 from portability.spec import load_catalog
 
@@ -131,7 +131,15 @@ def test_full_catalog_report_in_a_real_browser(report, tmp_path):
     and a screenshot left in reports/screenshots/full_catalog.png for a person to look at."""
     import shutil
 
-    from test_browser import CHROMIUM, ROOT, Dom, _flags, _run, page_errors, visible_rows
+    from test_browser import (
+        CHROMIUM,
+        ROOT,
+        Dom,
+        _flags,
+        _run,
+        page_errors,
+        visible_rows,
+    )
 
     from portability.report import html, jsonio
 

@@ -1,6 +1,7 @@
 """The dtype sweep: every float case again in float16/bfloat16/float64; a dtype a framework lacks is `unsupported`."""
 
 from conftest import DATA
+
 from portability.check import run_check
 from portability.spec import load_catalog
 

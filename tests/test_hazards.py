@@ -1,6 +1,7 @@
 """Hazard classification is a pure function of results: hand-made results in, hazards out."""
 
 from conftest import write_yaml
+
 from portability.hazards import classify, effective_defaults, stale_known
 from portability.records import Pairwise, Result
 from portability.spec import load_catalog

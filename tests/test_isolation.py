@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from conftest import write_yaml
+
 from portability.check import run_check
 from portability.spec import load_catalog
 

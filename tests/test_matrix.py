@@ -5,10 +5,17 @@ import json
 import textwrap
 
 import pytest
-
 from conftest import run_cli
+
 from portability.errors import UsageError
-from portability.matrix import diff_reports, diff_table, hazard_key, merge_reports, merge_summary, version_key
+from portability.matrix import (
+    diff_reports,
+    diff_table,
+    hazard_key,
+    merge_reports,
+    merge_summary,
+    version_key,
+)
 from portability.report import matrix_html
 
 

@@ -8,16 +8,16 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
-
 # pytester's in-process runs restore sys.modules afterwards; import what the inner runs use up front
 # (numpy cannot be imported twice in one process).
 import numpy  # noqa: F401
+import pytest
+from conftest import DATA, ROOT
+
 import portability.check  # noqa: F401
 import portability.matrix  # noqa: F401
 import portability.report.jsonio  # noqa: F401
 import portability.spec  # noqa: F401
-from conftest import DATA, ROOT
 
 pytest_plugins = ["pytester"]
 

@@ -1,8 +1,8 @@
 """The catalog loader: the bundled catalog loads; every kind of bad file gives one clear error."""
 
 import pytest
-
 from conftest import run_cli, write_yaml
+
 from portability.errors import CatalogError
 from portability.spec import load_catalog
 
@@ -101,6 +101,7 @@ def test_cli_bad_catalog_exits_2_with_one_line_and_no_traceback(tmp_path):
 
 def test_readme_coverage_table_is_current():
     from conftest import ROOT
+
     from portability.coverage import README_END, README_START, readme_block
 
     text = (ROOT / "README.md").read_text()

@@ -11,7 +11,6 @@ import inspect
 import numpy as np
 
 from portability.inputs import cast
-
 from portability.plan import CallPlan, Input, Ref, Value
 
 MISSING = "<no default>"

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from portability.inputs import cast
-
 from portability.frameworks import base
+from portability.inputs import cast
 from portability.plan import Input, Value
 
 DEFAULT_OPSET = 21

@@ -4,11 +4,11 @@ One module per family; each function is short, pure, explicit about its argument
 the canonical (PyTorch) layout. Where NumPy has the op, the catalog calls NumPy directly instead.
 """
 
+from portability.reference.activations import *  # noqa: F401,F403
 from portability.reference.core import *  # noqa: F401,F403
+from portability.reference.detection import *  # noqa: F401,F403
 from portability.reference.elementwise import *  # noqa: F401,F403
-from portability.reference.nn import *  # noqa: F401,F403
 from portability.reference.layers import *  # noqa: F401,F403
 from portability.reference.losses import *  # noqa: F401,F403
-from portability.reference.detection import *  # noqa: F401,F403
-from portability.reference.activations import *  # noqa: F401,F403
+from portability.reference.nn import *  # noqa: F401,F403
 from portability.reference.sampling import *  # noqa: F401,F403
