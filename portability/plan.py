@@ -51,6 +51,7 @@ class CallPlan:
     derive: dict  # derived input -> (array transform, source inputs), computed in the worker
     layouts: dict  # input name -> permutation into the framework's layout
     output_perm: tuple | None  # permutation that brings outputs back to the canonical layout
+    output_squeeze: int | None  # size-1 axis dropped from outputs before that permutation
     outputs: tuple | None
     n_outputs: int
     opset: int | None
@@ -61,7 +62,7 @@ class CallPlan:
 def plan_call(op, api, case, mode: str, shapes: dict) -> CallPlan:
     """Plan one call; an unsupported value becomes a plan that carries the reason instead of args."""
     base = dict(backend_key=api.framework, call=api.call, label=api.label, kind=api.kind,
-                outputs=api.outputs, n_outputs=len(op.outputs), opset=api.opset)
+                outputs=api.outputs, n_outputs=len(op.outputs), opset=api.opset, output_squeeze=api.output_squeeze)
     if api.unsupported:
         return _unsupported(base, api.unsupported)
     ctx = Ctx(case.params, shapes)

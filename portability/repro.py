@@ -77,6 +77,8 @@ def snippet(backend: str, plan, case, seed: int, op_name: str, call_only: bool =
         lines.append(f"from portability.array_transforms import {transform}  # checkpoint conversion")
         lines.append(f"{name} = {transform}({', '.join(sources)})")
     lines += body
+    if plan.output_squeeze is not None:
+        lines.append(f"# the checker drops axis {plan.output_squeeze} (size 1) of the outputs first")
     if plan.output_perm:
         lines.append(f"# outputs are in the framework's layout; np.transpose(out, {plan.output_perm}) gives NCHW")
     lines.append("print(out)")

@@ -83,6 +83,7 @@ class ApiSpec:
     defaults: dict = field(default_factory=dict)  # canonical param -> documented default (canonical terms)
     layout: dict = field(default_factory=dict)  # canonical input -> named layout or permutation
     output_layout: Any = None  # named layout or permutation applied to outputs (inverted)
+    output_squeeze: int | None = None  # a size-1 axis removed from outputs first (ONNX RNNs' num_directions)
     weights: dict = field(default_factory=dict)  # layer attribute -> canonical input
     derive: dict = field(default_factory=dict)  # new input -> (array transform, source inputs): checkpoint conversion
     outputs: tuple | None = None  # which returned items are the op's outputs (indices or index paths), in op order
@@ -207,7 +208,7 @@ _OP_KEYS = {
 }
 _API_KEYS = {
     "call", "label", "kind", "args", "kwargs", "params", "constants", "call_kwargs", "fixed", "defaults",
-    "layout", "output_layout", "weights", "derive", "outputs", "opset", "unsupported", "sources",
+    "layout", "output_layout", "output_squeeze", "weights", "derive", "outputs", "opset", "unsupported", "sources",
 }
 
 
@@ -486,6 +487,8 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
         defaults=raw.get("defaults", {}),
         layout=layout,
         output_layout=raw.get("output_layout"),
+        output_squeeze=(where.at("output_squeeze").typed(raw["output_squeeze"], int, "an axis")
+                        if "output_squeeze" in raw else None),
         weights=weights,
         derive=derive,
         outputs=outputs,

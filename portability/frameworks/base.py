@@ -67,6 +67,9 @@ def outputs(plan: CallPlan, result, to_numpy) -> list[np.ndarray]:
         else:
             raise ValueError(f"{plan.label} returned {len(items)} outputs, the op has {plan.n_outputs}")
     arrays = [np.asarray(to_numpy(x)) for x in items]
+    if plan.output_squeeze is not None:
+        arrays = [np.squeeze(a, axis=plan.output_squeeze) if a.ndim > plan.output_squeeze
+                  and a.shape[plan.output_squeeze] == 1 else a for a in arrays]
     if plan.output_perm is not None:
         arrays = [np.transpose(a, plan.output_perm) if a.ndim == len(plan.output_perm) else a for a in arrays]
     return arrays
