@@ -54,9 +54,17 @@ def gates_rzn_to_zrh(a):
     return _reorder_gates(a, [1, 0, 2])
 
 
+def depthwise_kernel_hwcm(weight, x):
+    """torch's depthwise kernel (C * mult, 1, kH, kW), output channel c * mult + m, as TF/Keras' (kH, kW, C, mult)
+    (TF numbers its outputs the same way, k * channel_multiplier + q): a reshape, not only a transpose."""
+    channels = x.shape[1]
+    return weight.reshape(channels, weight.shape[0] // channels, *weight.shape[2:]).transpose(2, 3, 0, 1)
+
+
 ARRAY_TRANSFORMS = {
     f.__name__: f
-    for f in (add, concat0, stack0, swap01, add_leading_axis, gates_ifgo_to_iofc, gates_rzn_to_zrh)
+    for f in (add, concat0, stack0, swap01, add_leading_axis, gates_ifgo_to_iofc, gates_rzn_to_zrh,
+              depthwise_kernel_hwcm)
 }
 
 
