@@ -27,8 +27,9 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from portability.hazards import SEVERITY_ORDER
+
 MATRIX_FORMAT_VERSION = 1
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 DRIFT_KINDS = ("outputs", "support", "status", "hazard_appeared", "hazard_disappeared", "hazard_changed",
                "coverage")
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import jinja2
 
+from portability.hazards import SEVERITY_ORDER as SEVERITY_RANK
 from portability.report.jsonio import clean, write_atomic
 
 SEVERITIES = ("high", "medium", "low")
-SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 
 # Matrix cell states: (rank for "worst" ordering, symbol, word). Symbol + word: never colour alone.
 CELL_STATES = {

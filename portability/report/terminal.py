@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from portability.hazards import SEVERITY_ORDER
+
 SYMBOL = {"high": "✖ high", "medium": "▲ medium", "low": "• low"}
-SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
 def _worst(hazards: list[dict]) -> str | None:
