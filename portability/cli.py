@@ -146,13 +146,16 @@ def cmd_run(args) -> int:
         report = run_check(catalog, ops=ops, seed=args.seed, timeout=args.timeout, threads=args.threads,
                            progress=not args.quiet, dtypes=dtypes, cache_dir=args.cache_dir or None, pool=pool)
     data = jsonio.to_dict(report)
-    if args.json:
-        jsonio.write(data, args.json)
-    if args.html:
-        from portability.report import html
+    print(terminal.run_summary(data))  # first: a report file that cannot be written loses nothing on screen
+    try:
+        if args.json:
+            jsonio.write(data, args.json)
+        if args.html:
+            from portability.report import html
 
-        html.write(data, args.html)
-    print(terminal.run_summary(data))
+            html.write(data, args.html)
+    except OSError as exc:  # the run is done; say where it could not be written, as bad usage
+        raise UsageError(f"cannot write the report: {exc}") from None
     written = [p for p in (args.json, args.html) if p]
     if written:
         print("wrote " + ", ".join(written))

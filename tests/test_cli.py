@@ -107,3 +107,12 @@ def test_progress_shows_on_a_terminal_and_quiet_silences_it(tmp_path):
     assert code == 0 and "numpy 1/1" in text and "onnxruntime 1/1" in text
     code, text = stderr_on_tty("--quiet")
     assert code == 0 and "onnxruntime 1/1" not in text
+
+
+def test_an_unwritable_report_path_exits_2_after_showing_the_results(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    proc = run_cli("run", str(DATA / "roundtrip.yaml"), "--ops", "tanh", "--frameworks", "numpy", "--quiet",
+                   "--json", str(blocker / "r.json"), "--html", "")
+    assert proc.returncode == 2 and "cannot write the report" in proc.stderr and "Traceback" not in proc.stderr
+    assert "tanh" in proc.stdout  # the summary was printed before the write failed
