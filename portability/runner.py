@@ -223,7 +223,7 @@ def run_backends(pool: Pool, tasks: dict[str, list[Task]], arrays: dict, default
     infos: dict[str, BackendInfo] = {}
     lock = threading.Lock()
 
-    def drive(worker: Worker, queue: "Queue[Task]", first: bool):
+    def drive(worker: Worker, queue: "Queue[list[Task]]", first: bool):
         backend = worker.backend
         result, info = _drive_backend(worker, queue, arrays, defaults_requests.get(backend, []) if first else [],
                                       timeout, progress, on_outcome)
@@ -236,9 +236,9 @@ def run_backends(pool: Pool, tasks: dict[str, list[Task]], arrays: dict, default
 
     threads = []
     for backend, backend_tasks in tasks.items():
-        queue: Queue[Task] = Queue()
-        for t in backend_tasks:
-            queue.put(t)
+        queue: Queue[list[Task]] = Queue()
+        for group in _groups(backend_tasks, batches(pool.workers[backend][0].module)):
+            queue.put(group)
         for i, worker in enumerate(pool.workers[backend]):
             threads.append(threading.Thread(target=drive, args=(worker, queue, i == 0), name=f"drive-{backend}-{i}",
                                             daemon=True))
@@ -249,6 +249,27 @@ def run_backends(pool: Pool, tasks: dict[str, list[Task]], arrays: dict, default
     order = {b: i for i, b in enumerate(BACKENDS)}
     outcomes.sort(key=lambda o: (o.task.id, order.get(o.task.backend, 99)))
     return outcomes, infos
+
+
+def batches(module: str) -> bool:
+    """Whether an adapter runs several calls as one program (``execute_batch``): JAX, where each program
+    compiles, runs an op's calls together in half the time. Adapters import their framework lazily."""
+    import importlib
+
+    try:
+        return hasattr(importlib.import_module(module), "execute_batch")
+    except ImportError:  # its worker reports it as not installed
+        return False
+
+
+def _groups(tasks: list[Task], by_op: bool) -> list[list[Task]]:
+    """Queue items: one task each, or every task of one op together for a batching adapter."""
+    if not by_op:
+        return [[t] for t in tasks]
+    groups: dict[str, list[Task]] = {}
+    for t in tasks:
+        groups.setdefault(t.op, []).append(t)
+    return list(groups.values())
 
 
 def _merge(primary: BackendInfo, other: BackendInfo) -> BackendInfo:
@@ -273,10 +294,11 @@ def _drive_backend(worker, queue, arrays, defaults_request, timeout, progress, o
         info = _ready(worker, backend)
         if info.status != "ready":
             status = "not_installed" if info.status == "not_installed" else "error"
-            for t in drain():
-                outcomes.append(Outcome(t, status, None, info.message, 0.0))
-                on_outcome(outcomes[-1])
-                progress.advance(backend)
+            for group in drain():
+                for t in group:
+                    outcomes.append(Outcome(t, status, None, info.message, 0.0))
+                    on_outcome(outcomes[-1])
+                    progress.advance(backend)
             return outcomes, info
         if defaults_request:
             try:
@@ -285,10 +307,11 @@ def _drive_backend(worker, queue, arrays, defaults_request, timeout, progress, o
                 info.message = f"reading live defaults failed: {exc}"
                 worker.kill()
                 _restart(worker, info)
-        for t in drain():
-            outcomes.append(_run_task(worker, info, t, arrays[(t.op, t.case)], timeout))
-            on_outcome(outcomes[-1])
-            progress.advance(backend)
+        for group in drain():
+            for outcome in _run_group(worker, info, group, arrays, timeout):
+                outcomes.append(outcome)
+                on_outcome(outcome)
+                progress.advance(backend)
         return outcomes, info
     finally:
         worker.stop()
@@ -309,6 +332,23 @@ def _restart(worker: Worker, info: BackendInfo) -> None:
     reply = worker.start()
     if reply[0] != "ready":
         raise WorkerDied(f"restart failed: {reply[1]}")
+
+
+def _run_group(worker: Worker, info: BackendInfo, group: list[Task], arrays: dict, timeout: float) -> list[Outcome]:
+    """Several calls of one op as one batch; if the batch crashes or hangs, each call again on its own, so the
+    crash or hang is recorded against the case that caused it."""
+    runnable = [t for t in group if not t.plan.unsupported]
+    if len(runnable) < 2 or info.status != "ready":
+        return [_run_task(worker, info, t, arrays[(t.op, t.case)], timeout) for t in group]
+    outcomes = [_run_task(worker, info, t, arrays[(t.op, t.case)], timeout) for t in group if t.plan.unsupported]
+    items = [(t.id, t.plan, arrays[(t.op, t.case)]) for t in runnable]
+    try:
+        replies = {r[0]: r for r in worker.request(("run_batch", items), timeout * len(items))[1]}
+        return outcomes + [Outcome(t, *replies[t.id][1:]) for t in runnable]
+    except (WorkerDied, WorkerTimeout):
+        worker.kill()
+        _restart(worker, info)
+        return outcomes + [_run_task(worker, info, t, arrays[(t.op, t.case)], timeout) for t in runnable]
 
 
 def _run_task(worker: Worker, info: BackendInfo, task: Task, arrays: dict, timeout: float) -> Outcome:

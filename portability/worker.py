@@ -54,17 +54,40 @@ def main(conn, module: str, settings: dict) -> None:
             return
         if msg[0] == "run":
             conn.send(run_one(mod, *msg[1:]))
+        elif msg[0] == "run_batch":
+            conn.send(("batch", run_batch(mod, msg[1])))
         elif msg[0] == "defaults":
             conn.send(("defaults", read_defaults(mod, msg[1])))
+
+
+def _with_derived(plan, arrays):
+    if not plan.derive:
+        return arrays
+    from portability.array_transforms import derive
+
+    return derive(plan.derive, arrays)
+
+
+def run_batch(mod, items):
+    """[(task_id, plan, arrays)] -> [(task_id, status, outputs, message, elapsed)]: one program when the
+    adapter can (``execute_batch``); any call that cannot join it sends every call back to run alone."""
+    batch = getattr(mod, "execute_batch", None)
+    if batch is not None:
+        start = time.perf_counter()
+        try:
+            results = batch([(plan, _with_derived(plan, arrays)) for _, plan, arrays in items])
+        except Exception:
+            results = None
+        if results is not None:
+            each = (time.perf_counter() - start) / len(items)
+            return [(task_id, "ok", outputs, "", each) for (task_id, _, _), outputs in zip(items, results, strict=True)]
+    return [run_one(mod, *item)[1:] for item in items]
 
 
 def run_one(mod, task_id, plan, arrays):
     start = time.perf_counter()
     try:
-        if plan.derive:
-            from portability.array_transforms import derive
-
-            arrays = derive(plan.derive, arrays)
+        arrays = _with_derived(plan, arrays)
         outputs = mod.execute(plan, arrays)
     except Exception as exc:
         status = classify_exception(exc)

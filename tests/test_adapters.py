@@ -64,3 +64,25 @@ def test_derived_weights_reach_the_framework(report):
     ran = [r for r in report.results if r.op == "dense_two_biases" and r.mode == "aligned"]
     assert ran and all(r.status in ("ok", "not_installed") for r in ran)
     assert all(r.within_tolerance for r in ran if r.status == "ok")
+
+
+def test_jax_batch_gives_the_same_outputs_as_one_call_at_a_time():
+    """JAX runs an op's calls as one jitted program; that must not change any output."""
+    if not installed("jax"):
+        pytest.skip("jax is not installed")
+    import numpy as np
+
+    from portability.check import _plan_tasks
+    from portability.frameworks import jax_
+    from portability.inputs import make_inputs
+
+    catalog = load_catalog([DATA / "roundtrip.yaml"])
+    arrays = {(op.name, c.name): make_inputs(c, 0, op.name) for op in catalog.ops for c in op.cases}
+    tasks = [t for t in _plan_tasks(catalog.ops, ["jax"], arrays)[0]["jax"] if not t.plan.unsupported]
+    jax_.load({})
+    assert len(tasks) >= 3
+    batched = jax_.execute_batch([(t.plan, arrays[(t.op, t.case)]) for t in tasks])
+    for t, outs in zip(tasks, batched, strict=True):
+        alone = jax_.execute(t.plan, arrays[(t.op, t.case)])
+        for a, b in zip(outs, alone, strict=True):
+            assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True), (t.op, t.mode)

@@ -66,6 +66,38 @@ def execute(plan, arrays: dict):
     return base.outputs(plan, result, _to_numpy)
 
 
+def execute_batch(items):
+    """Every call of one op as ONE jitted program: XLA compiles one module instead of one per call, about
+    half the time on this CPU. Each call keeps its own input buffers (separate parameters), so no
+    computation shares data with another. Raises if any call cannot join; the worker then runs each alone."""
+    import jax
+
+    calls, flat = [], []
+    for plan, arrays in items:
+        if plan.kind == "layer":
+            raise NotImplementedError("jax has no layer objects here")
+        target = resolve(plan.call, ROOTS)
+        args, kwargs = base.native_args(plan, arrays, _to_native)
+        pos = [i for i, a in enumerate(args) if isinstance(a, jax.Array)]
+        kws = [k for k, v in kwargs.items() if isinstance(v, jax.Array)]
+        calls.append((plan, target, args, kwargs, pos, kws, len(flat)))
+        flat += [args[i] for i in pos] + [kwargs[k] for k in kws]
+
+    def program(*arrs):
+        results = []
+        for _, target, args, kwargs, pos, kws, start in calls:
+            full, kw, j = list(args), dict(kwargs), start
+            for i in pos:
+                full[i], j = arrs[j], j + 1
+            for k in kws:
+                kw[k], j = arrs[j], j + 1
+            results.append(target(*full, **kw))
+        return results
+
+    results = jax.jit(program)(*flat)
+    return [base.outputs(plan, r, _to_numpy) for (plan, *_), r in zip(calls, results, strict=True)]
+
+
 def _untraceable():
     import jax
 
