@@ -172,7 +172,7 @@ def _plan_tasks(ops, names: list[str], arrays: dict):
                         if mode == "defaults" and not api.defaults and not api.fixed:
                             continue  # identical to aligned: reused, not run twice
                         plan = plan_call(op, api, case, mode, _shapes(arrays[(op.name, case.name)]))
-                        tasks[b].append(Task(n, op.name, case.name, b, api.label, mode, plan))
+                        tasks[b].append(Task(n, op.name, case.name, b, api.label, mode, plan, op.category))
                         n += 1
     return tasks, requests
 

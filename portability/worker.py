@@ -70,18 +70,19 @@ def _with_derived(plan, arrays):
 
 def run_batch(mod, items):
     """[(task_id, plan, arrays)] -> [(task_id, status, outputs, message, elapsed)]: one program when the
-    adapter can (``execute_batch``); any call that cannot join it sends every call back to run alone."""
+    adapter can (``execute_batch``). A batch with a call that cannot join (data-dependent shapes, an
+    error) is split in halves until that call runs alone, with its own outcome."""
     batch = getattr(mod, "execute_batch", None)
-    if batch is not None:
-        start = time.perf_counter()
-        try:
-            results = batch([(plan, _with_derived(plan, arrays)) for _, plan, arrays in items])
-        except Exception:
-            results = None
-        if results is not None:
-            each = (time.perf_counter() - start) / len(items)
-            return [(task_id, "ok", outputs, "", each) for (task_id, _, _), outputs in zip(items, results, strict=True)]
-    return [run_one(mod, *item)[1:] for item in items]
+    if batch is None or len(items) == 1:
+        return [run_one(mod, *item)[1:] for item in items]
+    start = time.perf_counter()
+    try:
+        results = batch([(plan, _with_derived(plan, arrays)) for _, plan, arrays in items])
+    except Exception:
+        half = len(items) // 2
+        return run_batch(mod, items[:half]) + run_batch(mod, items[half:])
+    each = (time.perf_counter() - start) / len(items)
+    return [(task_id, "ok", outputs, "", each) for (task_id, _, _), outputs in zip(items, results, strict=True)]
 
 
 def run_one(mod, task_id, plan, arrays):

@@ -65,3 +65,30 @@ def test_a_framework_that_is_not_installed_is_reported_so_not_as_a_failure(tmp_p
     assert {r.status for r in report.results} == {"not_installed"}
     assert report.environment["framework_status"]["numpy"]["status"] == "not_installed"
     assert not report.hazards  # not installed is not a hazard
+
+
+def test_a_call_that_cannot_join_a_batch_is_split_out_and_runs_alone():
+    """worker.run_batch bisects a failing batch: the others still run batched, the odd one alone."""
+    from types import SimpleNamespace
+
+    from portability.worker import run_batch
+
+    batches = []
+
+    def execute_batch(items):
+        if any(plan.label == "odd" for plan, _ in items):
+            raise ValueError("cannot trace this one")
+        batches.append(len(items))
+        return [[plan.label] for plan, _ in items]
+
+    def execute(plan, arrays):
+        if plan.label == "odd":
+            raise RuntimeError("odd one out")
+        return [plan.label]
+
+    mod = SimpleNamespace(execute_batch=execute_batch, execute=execute)
+    items = [(i, SimpleNamespace(label="odd" if i == 5 else f"call{i}", derive={}), {}) for i in range(8)]
+    out = {r[0]: r for r in run_batch(mod, items)}
+    assert out[5][1] == "error" and "odd one out" in out[5][3]
+    assert all(out[i][1] == "ok" and out[i][2] == [f"call{i}"] for i in range(8) if i != 5)
+    assert batches == [4, 2]  # halves that no longer hold the odd call ran batched; its neighbour ran alone
