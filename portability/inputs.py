@@ -6,6 +6,8 @@ case or an op never changes the inputs of another, and a repro snippet can rebui
 
 from __future__ import annotations
 
+import inspect
+import math
 import zlib
 from dataclasses import dataclass
 from typing import Callable
@@ -131,6 +133,38 @@ GENERATORS: dict[str, Generator] = {
     "constant": Generator(_constant, "every element equal to value", _constant_code),
     "wide": Generator(_wide, "uniform in [-30, 30): saturating magnitudes", _wide_code),
 }
+
+
+def option_problem(generator: str, options: dict) -> str | None:
+    """Why these options cannot drive this generator (the loader's check), or None.
+
+    Each option must be a keyword of the generator's draw, of the kind its default has (a number,
+    or a list of numbers), and a range must not be reversed."""
+    params = inspect.signature(GENERATORS[generator].draw).parameters
+    allowed = {n: p.default for n, p in params.items() if n not in ("rng", "shape")}
+    for name, value in options.items():
+        if name not in allowed:
+            return f"generator {generator!r} has no option {name!r} (options: {', '.join(allowed) or 'none'})"
+        default = allowed[name]
+        if isinstance(default, tuple):
+            ok = isinstance(value, list) and value and all(_number(v) for v in value)
+        else:
+            ok = _number(value) and (not isinstance(default, int) or isinstance(value, int))
+        if not ok:
+            kind = "a non-empty list of numbers" if isinstance(default, tuple) else type(default).__name__
+            return f"option {name!r} of generator {generator!r} must be {kind}, got {value!r}"
+        if not math.isfinite(value if _number(value) else 0.0):
+            return f"option {name!r} of generator {generator!r} must be finite, got {value!r}"
+    merged = allowed | options
+    if "low" in merged and "high" in merged and not merged["low"] <= merged["high"]:
+        return f"generator {generator!r} needs low <= high, got low={merged['low']!r}, high={merged['high']!r}"
+    if "fraction" in merged and not 0.0 <= merged["fraction"] <= 1.0:
+        return f"option 'fraction' of generator {generator!r} must lie in [0, 1], got {merged['fraction']!r}"
+    return None
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def input_seed(seed: int, op: str, case: str, name: str) -> list[int]:

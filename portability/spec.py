@@ -9,6 +9,7 @@ evaluated, inside each framework's worker.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,10 @@ from portability.frameworks import BACKENDS, CATALOG_KEYS
 DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
 OUTPUT_KINDS = ("float", "index", "int", "bool")
 API_KINDS = ("function", "layer")
+MAX_RANK = 8
+MAX_ELEMENTS = 2**24  # per input, by default: a catalog cannot ask for gigabytes (--max-elements raises it)
 DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "opspecs"
 
-_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _ONNX_OP = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
 
@@ -212,7 +214,7 @@ _API_KEYS = {
 }
 
 
-def load_catalog(paths: list[str | Path] | None = None) -> Catalog:
+def load_catalog(paths: list[str | Path] | None = None, max_elements: int = MAX_ELEMENTS) -> Catalog:
     """Load every YAML file under the given files or folders (the bundled catalog by default)."""
     files: list[Path] = []
     for p in [Path(p) for p in (paths or [DEFAULT_CATALOG])]:
@@ -235,6 +237,7 @@ def load_catalog(paths: list[str | Path] | None = None) -> Catalog:
                 raise CatalogError(f, op.name, "name", f"duplicate op (first defined in {seen[op.name]})")
             seen[op.name] = str(f)
             ops.append(op)
+    _check_sizes(ops, max_elements)
     return Catalog(tuple(ops), tuple(hashes))
 
 
@@ -281,6 +284,9 @@ def _load_op(where: _Where, entry) -> OpSpec:
         if labels.count((a.framework, a.label)) > 1:
             where.at(f"apis.{a.framework}").fail(f"two APIs share the label '{a.label}'; give one a `label`")
     reference = _load_api(where.at("reference"), "reference", entry["reference"], params, input_names)
+    for i, api in enumerate(apis):
+        _check_reads(where.at(f"apis.{api.framework}"), api, params, cases)
+    _check_reads(where.at("reference"), reference, params, cases)
     known = tuple(_load_known(where.at(f"known.{i}"), k) for i, k in enumerate(entry.get("known", [])))
     return OpSpec(
         name=name,
@@ -363,17 +369,36 @@ def _load_case(where: _Where, raw, params: dict, dtype: str, base_inputs: dict, 
 
 
 def _load_input(where: _Where, name: str, spec: dict, case_dtype: str) -> InputSpec:
-    from portability.inputs import GENERATORS
+    from portability.inputs import GENERATORS, option_problem
 
     where.mapping(spec, {"shape", "dtype", "generator", "options"}, {"shape"})
-    shape = where.at("shape").typed(spec["shape"], list, "a list of ints")
+    shape = where.at("shape").typed(spec["shape"], list, "a list of positive ints")
+    if len(shape) > MAX_RANK:
+        where.at("shape").fail(f"rank {len(shape)} is over the limit of {MAX_RANK}")
     for i, d in enumerate(shape):
-        where.at(f"shape.{i}").typed(d, int, "an int")
-    gen = spec.get("generator", "normal")
+        where.at(f"shape.{i}").typed(d, int, "a positive int")
+        if d < 1:
+            where.at(f"shape.{i}").fail(f"expected a positive int, got {d}")
+    gen = where.at("generator").typed(spec.get("generator", "normal"), str, "a generator name")
     if gen not in GENERATORS:
         where.at("generator").fail(f"unknown generator {gen!r} (known: {', '.join(sorted(GENERATORS))})")
     options = where.at("options").typed(spec.get("options", {}), dict, "a mapping")
+    problem = option_problem(gen, options)
+    if problem:
+        where.at("options").fail(problem)
     return InputSpec(name, tuple(shape), _dtype(where.at("dtype"), spec.get("dtype", case_dtype)), gen, options)
+
+
+def _check_sizes(ops: list[OpSpec], max_elements: int) -> None:
+    """Every input under the element cap, checked before any array is made."""
+    for op in ops:
+        for i, case in enumerate(op.cases):
+            for inp in case.inputs:
+                n = math.prod(inp.shape)
+                if n > max_elements:
+                    raise CatalogError(op.path, op.name, f"cases.{i}.inputs.{inp.name}.shape",
+                                       f"{n:,} elements is over the limit of {max_elements:,} per input "
+                                       "(raise it with --max-elements)")
 
 
 def _accumulation(where: _Where, raw, inputs: list[InputSpec], params: dict) -> int:
@@ -473,6 +498,9 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
     opset = raw.get("opset")
     if opset is not None:
         where.at("opset").typed(opset, int, "an int")
+    constants = _load_constants(where.at("constants"), key, raw.get("constants", {}))
+    if key == "onnx":
+        _check_onnx_attributes(where, call, opset, pmap, constants)
     return ApiSpec(
         framework=key,
         call=call,
@@ -481,7 +509,7 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
         args=args,
         kwargs=kwargs,
         params=pmap,
-        constants=_load_constants(where.at("constants"), key, raw.get("constants", {})),
+        constants=constants,
         call_kwargs=where.at("call_kwargs").typed(raw.get("call_kwargs", {}), dict, "a mapping"),
         fixed=raw.get("fixed", {}),
         defaults=raw.get("defaults", {}),
@@ -534,22 +562,95 @@ def _catch(where: _Where, fn, *args):
 
 
 def _check_target(where: _Where, key: str, call: str) -> None:
-    if key == "onnx":
-        if not _ONNX_OP.match(call):
-            where.fail(f"{call!r} is not an ONNX op type (e.g. LeakyRelu)")
-        return
-    if not _DOTTED.match(call):
-        where.fail(f"{call!r} is not a dotted path")
-    if key == "reference":
-        if not (call.startswith("numpy.") or call.startswith("portability.reference.")):
-            where.fail("a reference is a numpy.* call or a portability.reference.* function")
-        from portability.resolve import resolve_reference
+    """The sandbox rule, decided from the name alone (no framework import); workers check it again."""
+    from portability.resolve import TargetRefused, check_name, policy_for, resolve_reference
 
+    if key == "onnx":
+        _check_onnx_op(where, call)
+        return
+    if key == "reference":  # NumPy is the parent's own dependency: a reference is resolved in full here
         _catch(where, resolve_reference, call)
         return
-    roots = next(b.roots for b in BACKENDS.values() if b.catalog_key == key)
-    if call.split(".")[0] not in roots:
-        where.fail(f"{call!r} is outside the {key} packages (a call starts with {', '.join(r + '.' for r in roots)})")
+    try:
+        check_name(call, policy_for(key))
+    except TargetRefused as exc:
+        where.fail(str(exc))
+
+
+def _check_reads(where: _Where, api: ApiSpec, params: dict, cases: tuple) -> None:
+    """What an API's transforms and shape constants read must exist in every case, and each value a
+    transform gets must be of the kind it declares (portability.transforms.needs)."""
+    from portability.transforms import VALUE_KINDS, needs_of
+
+    uses = [(f"params.{p}", p, m.transform, m.values) for p, m in api.params.items() if m.transform]
+    uses += [(f"args.{i}", a["param"], a["transform"], None) for i, a in enumerate(api.args)
+             if isinstance(a, dict) and a.get("transform") and "param" in a]
+    for key, p, transform, values in uses:
+        need = needs_of(transform)
+        for case in cases:
+            inputs = {i.name for i in case.inputs}
+            for alternatives in need.requires:
+                if not any(a.split(":", 1)[1] in (inputs if a.startswith("input:") else params) for a in alternatives):
+                    wanted = " or ".join(f"{a.split(':', 1)[0]} {a.split(':', 1)[1]!r}" for a in alternatives)
+                    where.at(key).fail(f"transform {transform} reads {wanted}, which case {case.name!r} lacks")
+            value = case.params[p]
+            if values is not None and _hashable(value) and value in values:
+                value = values[value]
+            if not VALUE_KINDS[need.value](value):
+                where.at(key).fail(f"transform {transform} takes values of kind {need.value!r}; "
+                                   f"case {case.name!r} gives {p}={value!r}")
+    for k, v in api.constants.items():
+        if isinstance(v, dict) and set(v) & {"dim", "dims"}:
+            for case in cases:
+                _check_dim_constant(where.at(f"constants.{k}"), v, case)
+
+
+def _check_dim_constant(where: _Where, value: dict, case: CaseSpec) -> None:
+    """{dim: [input, axis]} / {dims: [input, [axes]]}: the input exists and has those axes in this case."""
+    key = "dim" if "dim" in value else "dims"
+    spec = value[key]
+    if set(value) != {key} or not isinstance(spec, list) or len(spec) != 2:
+        where.fail(f"expected {{{key}: [input, {'axis' if key == 'dim' else '[axes]'}]}}")
+    name, axes = spec
+    shapes = {i.name: i.shape for i in case.inputs}
+    if name not in shapes:
+        where.fail(f"no input named {name!r} in case {case.name!r}")
+    for ax in axes if key == "dims" else [axes]:
+        if not isinstance(ax, int) or isinstance(ax, bool) or not -len(shapes[name]) <= ax < len(shapes[name]):
+            where.fail(f"axis {ax!r} out of range for {name} of shape {list(shapes[name])} in case {case.name!r}")
+
+
+def _hashable(v) -> bool:
+    try:
+        hash(v)
+        return True
+    except TypeError:
+        return False
+
+
+def _check_onnx_op(where: _Where, call: str) -> None:
+    from portability.frameworks.onnx_schemas import op_types
+
+    if not _ONNX_OP.match(call):
+        where.fail(f"{call!r} is not an ONNX op type (e.g. LeakyRelu)")
+    if call not in op_types():
+        where.fail(f"{call!r} is not an op of the default ONNX domain (onnx.defs)")
+
+
+def _check_onnx_attributes(where: _Where, call: str, opset, pmap: dict, constants: dict) -> None:
+    """Mapped parameters and constants are node attributes: each must exist in the op's schema at its opset."""
+    from portability.frameworks.onnx_schemas import DEFAULT_OPSET, attributes, introduced
+
+    known = attributes(call, opset)
+    if known is None:
+        where.at("opset").fail(f"ONNX {call} does not exist at opset {opset or DEFAULT_OPSET} "
+                               f"(introduced in opset {introduced(call)})")
+    named = {f"params.{p}": m.name for p, m in pmap.items() if m.name is not None}
+    named |= {f"constants.{k}": k for k in constants}
+    for key, attr in named.items():
+        if attr not in known:
+            where.at(key).fail(f"ONNX {call} (opset {opset or DEFAULT_OPSET}) has no attribute {attr!r} "
+                               f"(attributes: {', '.join(sorted(known)) or 'none'})")
 
 
 def _load_arg(where: _Where, item, params: dict, input_names: set[str]):

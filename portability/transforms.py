@@ -21,6 +21,58 @@ class Ctx:
     shapes: dict  # canonical input name -> shape (canonical layout)
 
 
+# What a transform reads besides its value, declared next to it so the loader can reject an entry
+# that lacks it (instead of a KeyError in a worker): each requirement is a tuple of alternatives,
+# "input:NAME" (a canonical input every case has) or "param:NAME" (a parameter of the op).
+SPATIAL = ("input:weight", "input:x")  # _spatial_rank: the number of spatial dims comes from weight or x
+KERNEL = ("param:kernel_size", "input:weight")  # _kernel: the window from kernel_size or the weight's shape
+
+# The canonical values a transform accepts, checked against every case at load.
+VALUE_KINDS = {
+    "any": lambda v: True,
+    "number": lambda v: _is_number(v),
+    "number_or_none": lambda v: v is None or _is_number(v),
+    "numbers": lambda v: _is_number(v) or _is_list(v) and all(_is_number(x) for x in v),
+    "int": lambda v: _is_int(v),
+    "ints": lambda v: _is_int(v) or _is_list(v) and all(_is_int(x) for x in v),
+    "list": lambda v: _is_list(v),
+    "padding": lambda v: v in ("same", "valid") or _is_int(v) or _is_list(v) and all(
+        _is_int(x) or _is_list(x) and len(x) == 2 and all(_is_int(y) for y in x) for x in v),
+}
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_list(v) -> bool:
+    return isinstance(v, (list, tuple))
+
+
+@dataclass(frozen=True)
+class Needs:
+    requires: tuple = ()  # tuples of alternatives: "input:NAME" | "param:NAME"
+    value: str = "any"  # a key of VALUE_KINDS
+
+
+def needs(*requires, value: str = "any"):
+    """Declare what a transform reads (see Needs); undeclared transforms read only their value."""
+
+    def mark(fn):
+        fn.needs = Needs(tuple(r if isinstance(r, tuple) else (r,) for r in requires), value)
+        return fn
+
+    return mark
+
+
+def needs_of(name: str) -> Needs:
+    return getattr(TRANSFORMS[name], "needs", Needs())
+
+
 def _spatial_rank(ctx: Ctx) -> int:
     w = ctx.shapes.get("weight") or ctx.shapes.get("x")
     return len(w) - 2
@@ -49,11 +101,13 @@ def _per_dim(v, ctx: Ctx) -> list[int]:
     return [v] * _spatial_rank(ctx) if isinstance(v, int) else list(v)
 
 
+@needs(value="number_or_none")
 def one_minus(value, ctx):
     """BatchNorm momentum: torch weights the new batch by m, Keras keeps m of the running value."""
     return None if value is None else round(1.0 - value, 12)
 
 
+@needs(SPATIAL, value="numbers")
 def pair(value, ctx):
     return tuple(_per_dim(value, ctx))
 
@@ -62,6 +116,7 @@ def as_list(value, ctx):
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+@needs(SPATIAL, value="padding")
 def torch_padding(value, ctx):
     """torch conv/pool padding: 'valid', 'same' (stride 1 only: torch rejects strided 'same'), or symmetric ints."""
     if value in ("valid", "same"):
@@ -72,6 +127,7 @@ def torch_padding(value, ctx):
     return tuple(a for a, _ in pairs)
 
 
+@needs(SPATIAL, value="padding")
 def torch_pool_padding(value, ctx):
     """torch pooling takes symmetric ints only (no 'same'/'valid' strings)."""
     if value == "valid":
@@ -81,6 +137,7 @@ def torch_pool_padding(value, ctx):
     return torch_padding(value, ctx)
 
 
+@needs(SPATIAL, KERNEL, value="padding")
 def symmetric_same(value, ctx):
     """What a port usually writes for TF 'SAME' in torch: padding = kernel // 2 on every side."""
     if value == "same":
@@ -88,6 +145,7 @@ def symmetric_same(value, ctx):
     return torch_padding(value, ctx)
 
 
+@needs(SPATIAL, value="padding")
 def tf_padding(value, ctx):
     """tf.nn padding: 'SAME'/'VALID' or explicit [[0,0],[t,b],[l,r],[0,0]] (NHWC)."""
     if value in ("same", "valid"):
@@ -95,6 +153,7 @@ def tf_padding(value, ctx):
     return [[0, 0], *_explicit_pairs(value, ctx), [0, 0]]
 
 
+@needs(SPATIAL, value="padding")
 def tf_pool_padding(value, ctx):
     """tf.nn pooling takes 'SAME' or 'VALID' only."""
     if value in ("same", "valid"):
@@ -104,6 +163,7 @@ def tf_pool_padding(value, ctx):
     raise UnsupportedValue("tf.nn pooling has no explicit padding (only 'SAME' / 'VALID')")
 
 
+@needs(SPATIAL, value="padding")
 def keras_padding(value, ctx):
     """Keras layers take 'same' or 'valid' only."""
     if value in ("same", "valid"):
@@ -113,6 +173,7 @@ def keras_padding(value, ctx):
     raise UnsupportedValue("Keras layers take only 'same' or 'valid' padding (explicit pads need ZeroPadding2D)")
 
 
+@needs(SPATIAL, value="padding")
 def jax_padding(value, ctx):
     """jax.lax padding: 'SAME'/'VALID' or [(lo, hi), ...] per spatial dim."""
     if value in ("same", "valid"):
@@ -120,6 +181,7 @@ def jax_padding(value, ctx):
     return [tuple(p) for p in _explicit_pairs(value, ctx)]
 
 
+@needs(SPATIAL, value="padding")
 def jax_pool_padding(value, ctx):
     """jax.lax.reduce_window padding covers every dim: N and C get (0, 0)."""
     if value in ("same", "valid"):
@@ -127,6 +189,7 @@ def jax_pool_padding(value, ctx):
     return [(0, 0), (0, 0), *[tuple(p) for p in _explicit_pairs(value, ctx)]]
 
 
+@needs(SPATIAL, value="padding")
 def onnx_conv_pads(value, ctx):
     """ONNX Conv/Pool: auto_pad SAME_UPPER (TF's convention) / VALID, or pads [begins..., ends...]."""
     if value == "same":
@@ -137,11 +200,13 @@ def onnx_conv_pads(value, ctx):
     return {"pads": [a for a, _ in pairs] + [b for _, b in pairs]}
 
 
+@needs(SPATIAL, value="ints")
 def window_nd(value, ctx):
     """A per-spatial-dim window or stride, extended with 1s over N and C (jax.lax.reduce_window)."""
     return (1, 1, *_per_dim(value, ctx))
 
 
+@needs(value="list")
 def torch_pad(value, ctx):
     """F.pad wants (last_before, last_after, prev_before, prev_after, ...)."""
     flat = []
@@ -150,21 +215,25 @@ def torch_pad(value, ctx):
     return tuple(flat)
 
 
+@needs(value="list")
 def onnx_pad(value, ctx):
     """ONNX Pad: [x1_begin, x2_begin, ..., x1_end, x2_end, ...]."""
     return [p[0] for p in value] + [p[1] for p in value]
 
 
+@needs(value="list")
 def pairs_tuple(value, ctx):
     return tuple(tuple(p) for p in value)
 
 
+@needs("input:x", value="list")
 def nchw_resize_shape(value, ctx):
     """jax.image.resize wants the full output shape: (N, C, *size)."""
     x = ctx.shapes["x"]
     return (*x[:2], *value)
 
 
+@needs(SPATIAL, value="ints")
 def tf_ksize(value, ctx):
     return list(_per_dim(value, ctx))
 
@@ -208,6 +277,7 @@ def tf1_nearest_rounding(value, ctx):
     return {}
 
 
+@needs(SPATIAL, KERNEL, value="padding")
 def jax_transpose_padding(value, ctx):
     """torch conv_transpose padding p (and output_padding) -> jax.lax.conv_transpose explicit padding:
     (d*(k-1) - p, d*(k-1) - p + output_padding) per spatial dim."""
@@ -217,6 +287,7 @@ def jax_transpose_padding(value, ctx):
     return [(d * (k - 1) - p, d * (k - 1) - p + o) for p, o, d, k in zip(pads, out_pad, dil, _kernel(ctx))]
 
 
+@needs("input:x", "input:weight", value="ints")
 def tf_transpose_output_shape(value, ctx):
     """tf.nn.conv2d_transpose needs the full NHWC output shape (output_padding is implied by it):
     (H - 1) * s - 2p + d(k - 1) + output_padding + 1, out channels = weight.shape[1] (groups = 1)."""
@@ -246,6 +317,7 @@ def _pads_as_same(value, ctx) -> str | None:
     return "SAME" if [list(p) for p in pairs] == same else None
 
 
+@needs("input:x", SPATIAL, KERNEL, value="padding")
 def tf_pool_pads_as_same(value, ctx):
     """tf.nn pooling: explicit pads are expressible only where they equal TF's SAME pads for this input
     (SAME pools ignore the padded cells: max over real cells, average over real cells only)."""
@@ -255,6 +327,7 @@ def tf_pool_pads_as_same(value, ctx):
     return out
 
 
+@needs("input:x", SPATIAL, KERNEL, value="padding")
 def keras_pool_pads_as_same(value, ctx):
     """Keras pooling layers: like tf_pool_pads_as_same, lower-case."""
     out = _pads_as_same(value, ctx)
@@ -263,11 +336,13 @@ def keras_pool_pads_as_same(value, ctx):
     return out.lower()
 
 
+@needs(SPATIAL, value="padding")
 def jax_window_pads(value, ctx):
     """Explicit reduce_window pads over every dim as a tuple of pairs (primitive params must be hashable)."""
     return ((0, 0), (0, 0), *[tuple(p) for p in _explicit_pairs(value, ctx)])
 
 
+@needs(SPATIAL, value="ints")
 def jax_window_dilation(value, ctx):
     """reduce_window primitives take both dilations as hashable tuples over every dim: the window dilation
     from the canonical value, no base (input) dilation."""
@@ -275,6 +350,7 @@ def jax_window_dilation(value, ctx):
     return {"base_dilation": (1,) * n, "window_dilation": window_nd(value, ctx)}
 
 
+@needs("input:x", KERNEL, value="ints")
 def keras_transpose_port(value, ctx):
     """What a port of torch ConvTranspose2d(padding=p, output_padding=op) to Keras Conv2DTranspose writes:
     'same' when torch's output size is in * stride (e.g. k=3, s=2, p=1, op=1), 'valid' (+ output_padding)
@@ -291,11 +367,13 @@ def keras_transpose_port(value, ctx):
     raise UnsupportedValue(f"Keras Conv2DTranspose has only 'same'/'valid'; torch padding {value!r} is neither here")
 
 
+@needs(SPATIAL, value="ints")
 def tf_strides_nd(value, ctx):
     """tf.nn.conv3d / depthwise_conv2d strides and dilations: one entry per input dim, [1, *spatial, 1] (NDHWC/NHWC)."""
     return [1, *_per_dim(value, ctx), 1]
 
 
+@needs(value="int")
 def lrn_depth_radius(value, ctx):
     """LRN window size (torch/ONNX `size`, centred) -> tf.nn.local_response_normalization depth_radius:
     the window is 2 * radius + 1 channels, so only odd sizes are expressible."""
@@ -304,16 +382,19 @@ def lrn_depth_radius(value, ctx):
     return (value - 1) // 2
 
 
+@needs("param:size", value="number")
 def lrn_alpha_per_size(value, ctx):
     """torch/ONNX LRN scale alpha / size * sum(x^2); TF multiplies alpha * sum(x^2): pass alpha / size."""
     return value / ctx.params["size"]
 
 
+@needs(value="number")
 def square(value, ctx):
     """eps on the norm -> eps on the squared norm (tf.math.l2_normalize: x * rsqrt(max(sum(x^2), epsilon)))."""
     return value * value
 
 
+@needs("input:x", value="int")
 def nhwc_axis(value, ctx):
     """An axis of a 4-D NCHW tensor -> the same axis of its NHWC (channels-last) transpose: channels (1)
     become -1, H and W move down by one, N stays 0. Other ranks have no NHWC counterpart."""
@@ -323,11 +404,13 @@ def nhwc_axis(value, ctx):
     return {0: 0, 1: -1, 2: 1, 3: 2}[value % 4]
 
 
+@needs(value="number")
 def shrink_soft(value, ctx):
     """ONNX Shrink is hardshrink at its default bias=0; softshrink needs bias = lambd as well."""
     return {"lambd": value, "bias": value}
 
 
+@needs(SPATIAL, value="padding")
 def tf_same_valid(value, ctx):
     """tf.nn ops that take only 'SAME' / 'VALID' padding (conv1d, conv3d, conv1d_transpose): all-zero
     explicit pads are 'VALID'; other explicit pads need a tf.pad first."""
@@ -338,6 +421,7 @@ def tf_same_valid(value, ctx):
     raise UnsupportedValue(f"this tf.nn op takes only 'SAME' or 'VALID' padding; pads {value!r} need a tf.pad (a crop after a transposed conv)")
 
 
+@needs(value="number")
 def tf1_cubic_coeff(value, ctx):
     """tf.compat.v1.image.resize_bicubic has no kernel argument: half_pixel_centers=True uses Keys a=-0.5,
     the legacy modes a=-0.75 (resize_bicubic_op.cc). Adds no kwarg; rejects the value the mode does not imply."""
@@ -356,6 +440,7 @@ def tf1_cubic_exclude(value, ctx):
     return {}
 
 
+@needs("input:x", value="numbers")
 def scaled_size(value, ctx):
     """What a port passes instead of a scale factor: the output size floor(in * scale) per spatial dim of x."""
     x = ctx.shapes["x"]
@@ -363,17 +448,20 @@ def scaled_size(value, ctx):
     return [int(x[2 + i] * s // 1) for i, s in enumerate(scales)]
 
 
+@needs("input:x", value="numbers")
 def jax_scaled_shape(value, ctx):
     """jax.image.resize's full output shape (N, C, floor(in * scale)...)."""
     x = ctx.shapes["x"]
     return (*x[:2], *scaled_size(value, ctx))
 
 
+@needs(SPATIAL, value="numbers")
 def nchw_scales(value, ctx):
     """ONNX Upsample (opset 9) scales cover every dim: [1, 1, s, s]."""
     return [1.0, 1.0, *[float(s) for s in _per_dim(value, ctx)]]
 
 
+@needs(value="list")
 def split_indices(value, ctx):
     """Piece sizes [1, 3, 2] -> np.split's cut points [1, 4] (NumPy takes indices, torch/TF/ONNX take sizes)."""
     cuts, total = [], 0
@@ -383,6 +471,7 @@ def split_indices(value, ctx):
     return cuts
 
 
+@needs("input:x", "param:axis", value="int")
 def chunk_sizes(value, ctx):
     """torch.chunk(x, n) as explicit sizes: pieces of ceil(d / n) along the case's axis, the last one smaller."""
     d = ctx.shapes["x"][ctx.params["axis"]]
@@ -390,11 +479,13 @@ def chunk_sizes(value, ctx):
     return [min(size, d - i) for i in range(0, d, size)]
 
 
+@needs("input:x", value="int")
 def flatten_shape(value, ctx):
     """torch.flatten(x, start_dim) as a reshape target: the leading dims kept, the rest merged (-1)."""
     return (*ctx.shapes["x"][:value], -1)
 
 
+@needs("input:x", "param:axis", value="int")
 def repeat_on_axis(value, ctx):
     """A repeat count as per-dim sizes (1 elsewhere): what a port of np.repeat to torch Tensor.repeat writes."""
     sizes = [1] * len(ctx.shapes["x"])

@@ -16,19 +16,32 @@ class Backend:
     name: str  # used everywhere: CLI, JSON, HTML
     catalog_key: str  # the key under an op's `apis:` in the catalog
     module: str  # adapter module, imported only inside that backend's worker (or for snippets)
-    roots: tuple[str, ...]  # dotted-path roots a call target may start with ("" = ONNX op type)
+    # The sandbox (portability.resolve): namespaces a catalog may call into (aliases np/tf/jnp expanded;
+    # a class such as torch.Tensor exposes its methods), and the packages that must define the object.
+    # Empty for ONNX, whose targets are op types of onnx.defs.
+    namespaces: tuple[str, ...]
+    packages: tuple[str, ...]
     workers: int = 1  # processes sharing this backend's queue: >1 where import is cheap but each call compiles
 
 
 BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
-        Backend("numpy", "numpy", "portability.frameworks.numpy_", ("numpy", "np")),
-        Backend("torch", "torch", "portability.frameworks.torch_", ("torch",)),
-        Backend("tensorflow", "tensorflow", "portability.frameworks.tensorflow_", ("tf", "tensorflow", "keras")),
-        Backend("jax", "jax", "portability.frameworks.jax_", ("jax", "jnp"), workers=2),
-        Backend("onnxruntime", "onnx", "portability.frameworks.onnxruntime_", ("",)),
-        Backend("onnx-reference", "onnx", "portability.frameworks.onnx_reference", ("",)),
+        Backend("numpy", "numpy", "portability.frameworks.numpy_",
+                ("numpy", "numpy.linalg", "numpy.fft"), ("numpy",)),
+        Backend("torch", "torch", "portability.frameworks.torch_",
+                ("torch", "torch.nn", "torch.nn.functional", "torch.linalg", "torch.special", "torch.fft",
+                 "torch.Tensor"), ("torch",)),
+        Backend("tensorflow", "tensorflow", "portability.frameworks.tensorflow_",
+                ("tensorflow", "tensorflow.nn", "tensorflow.math", "tensorflow.image", "tensorflow.linalg",
+                 "tensorflow.signal", "tensorflow.compat.v1.nn", "tensorflow.compat.v1.image",
+                 "tensorflow.experimental.numpy", "keras.layers", "keras.ops", "keras.losses", "keras.activations"),
+                ("tensorflow", "keras", "tf_keras")),
+        Backend("jax", "jax", "portability.frameworks.jax_",
+                ("jax.numpy", "jax.numpy.linalg", "jax.numpy.fft", "jax.nn", "jax.lax", "jax.image",
+                 "jax.scipy.special", "jax.scipy.linalg"), ("jax", "jaxlib"), workers=2),
+        Backend("onnxruntime", "onnx", "portability.frameworks.onnxruntime_", (), ()),
+        Backend("onnx-reference", "onnx", "portability.frameworks.onnx_reference", (), ()),
     )
 }
 

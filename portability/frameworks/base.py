@@ -40,11 +40,10 @@ def native_args(plan: CallPlan, arrays: dict, to_native, value_to_native=None):
 
 
 def _resolve_ref(plan: CallPlan, dotted: str):
-    from portability.frameworks import BACKENDS
+    """A callable argument (jax.lax.reduce_window's computation): the same sandbox as a call target."""
     from portability.resolve import resolve
 
-    roots = next(b.roots for b in BACKENDS.values() if b.catalog_key == plan.backend_key)
-    return resolve(dotted, roots)
+    return resolve(dotted, plan.backend_key)
 
 
 def weight_arrays(plan: CallPlan, arrays: dict) -> dict:

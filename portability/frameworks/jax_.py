@@ -7,7 +7,7 @@ import os
 from portability.frameworks import base
 from portability.resolve import resolve
 
-ROOTS = ("jax", "jnp")
+KEY = "jax"  # catalog key: the sandbox policy of portability.resolve
 
 
 def load(settings: dict) -> str:
@@ -48,7 +48,7 @@ def execute(plan, arrays: dict):
         if not isinstance(exc, _untraceable()):
             raise
     args, kwargs = _native(plan, arrays)  # data-dependent output shapes (unique, nonzero): eager
-    return base.outputs(plan, resolve(plan.call, ROOTS)(*args, **kwargs), _to_numpy)
+    return base.outputs(plan, resolve(plan.call, KEY)(*args, **kwargs), _to_numpy)
 
 
 def execute_batch(items):
@@ -62,7 +62,7 @@ def execute_batch(items):
         args, kwargs = _native(plan, arrays)
         pos = [i for i, a in enumerate(args) if isinstance(a, jax.Array)]
         kws = [k for k, v in kwargs.items() if isinstance(v, jax.Array)]
-        calls.append((plan, resolve(plan.call, ROOTS), args, kwargs, pos, kws, len(flat)))
+        calls.append((plan, resolve(plan.call, KEY), args, kwargs, pos, kws, len(flat)))
         flat += [args[i] for i in pos] + [kwargs[k] for k in kws]
 
     def program(*arrs):
@@ -95,4 +95,4 @@ def _untraceable():
 
 
 def live_default(call: str, kind: str, name: str, opset=None):
-    return base.signature_default(resolve(call, ROOTS), name)
+    return base.signature_default(resolve(call, KEY), name)

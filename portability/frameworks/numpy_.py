@@ -5,7 +5,7 @@ from __future__ import annotations
 from portability.frameworks import base
 from portability.resolve import resolve, resolve_reference
 
-ROOTS = ("numpy", "np")
+KEY = "numpy"  # catalog key: the sandbox policy of portability.resolve
 
 
 def load(settings: dict) -> str:
@@ -15,7 +15,7 @@ def load(settings: dict) -> str:
 
 
 def execute(plan, arrays: dict):
-    fn = resolve(plan.call, ROOTS)
+    fn = resolve(plan.call, KEY)
     return _call(fn, plan, arrays)
 
 
@@ -33,4 +33,4 @@ def _call(fn, plan, arrays):
 
 
 def live_default(call: str, kind: str, name: str, opset=None):
-    return base.signature_default(resolve(call, ROOTS), name)
+    return base.signature_default(resolve(call, KEY), name)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from portability.frameworks import base
+from portability.frameworks.onnx_schemas import DEFAULT_OPSET, op_types
 from portability.inputs import cast
 from portability.plan import Input, Value
 
-DEFAULT_OPSET = 21
 IR_VERSION = 10  # the IR that opset 21 ships with; onnxruntime accepts it
 
 
@@ -42,6 +42,8 @@ def build_model(plan, arrays: dict):
             dtype = item.dtype or ("int64" if isinstance(item.value, (int, list, tuple)) else "float32")
             initializers.append(numpy_helper.from_array(cast(np.asarray(item.value), dtype), name))
             names.append(name)
+    if plan.call not in op_types():  # the loader checked it; the worker checks again (defence in depth)
+        raise ValueError(f"{plan.call!r} is not an op type of the default ONNX domain")
     attrs = {k: _attr(v) for k, v in plan.kwargs.items()}
     out_names = [f"out{i}" for i in range(plan.n_outputs if plan.outputs is None else max(plan.outputs) + 1)]
     node = helper.make_node(plan.call, names, out_names, **attrs)

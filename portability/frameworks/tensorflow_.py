@@ -5,7 +5,7 @@ from __future__ import annotations
 from portability.frameworks import base
 from portability.resolve import resolve
 
-ROOTS = ("tf", "tensorflow", "keras")
+KEY = "tensorflow"  # catalog key: the sandbox policy of portability.resolve
 
 
 def load(settings: dict) -> str:
@@ -32,7 +32,7 @@ def _to_numpy(t):
 
 
 def execute(plan, arrays: dict):
-    target = resolve(plan.call, ROOTS)
+    target = resolve(plan.call, KEY)
     args, kwargs = base.native_args(plan, arrays, _to_native)
     if plan.kind == "layer":
         weights = base.weight_arrays(plan, arrays)
@@ -55,4 +55,4 @@ def execute(plan, arrays: dict):
 
 
 def live_default(call: str, kind: str, name: str, opset=None):
-    return base.signature_default(resolve(call, ROOTS), name)
+    return base.signature_default(resolve(call, KEY), name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from portability.frameworks import base
 from portability.resolve import resolve
 
-ROOTS = ("torch",)
+KEY = "torch"  # catalog key: the sandbox policy of portability.resolve
 
 
 def load(settings: dict) -> str:
@@ -43,7 +43,7 @@ def _to_numpy(t):
 def execute(plan, arrays: dict):
     import torch
 
-    target = resolve(plan.call, ROOTS)
+    target = resolve(plan.call, KEY)
     args, kwargs = base.native_args(plan, arrays, _to_native)
     with torch.no_grad():
         if plan.kind == "layer":
@@ -69,7 +69,7 @@ def _assign(module, attr: str, value):
 
 def live_default(call: str, kind: str, name: str, opset=None):
     """inspect.signature where torch has one; for C++ builtins, the aten schema's default."""
-    target = resolve(call, ROOTS)
+    target = resolve(call, KEY)
     value = base.signature_default(target, name)
     if value is not base.MISSING:
         return value

@@ -1,0 +1,36 @@
+"""ONNX op types and their attributes per opset, from a snapshot of onnx.defs (onnx_schemas.json).
+
+The loader validates ONNX entries against it without importing onnx; ``dev/update_onnx_schemas.py``
+regenerates it, and a test fails while it lags the installed onnx.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_OPSET = 21  # the opset a node is built at unless its catalog entry names one
+SNAPSHOT = Path(__file__).resolve().parent / "onnx_schemas.json"
+
+
+@lru_cache(maxsize=1)
+def _ops() -> dict:
+    return json.loads(SNAPSHOT.read_text())["ops"]
+
+
+def op_types() -> set[str]:
+    return set(_ops())
+
+
+def attributes(op_type: str, opset: int | None) -> set[str] | None:
+    """The attribute names of ``op_type`` at ``opset`` (the newest version at or below it), or None
+    when the op does not exist at that opset."""
+    versions = _ops().get(op_type, {})
+    at = [int(v) for v in versions if int(v) <= (opset or DEFAULT_OPSET)]
+    return set(versions[str(max(at))]) if at else None
+
+
+def introduced(op_type: str) -> int | None:
+    versions = _ops().get(op_type)
+    return min(int(v) for v in versions) if versions else None
