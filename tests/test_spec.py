@@ -58,6 +58,38 @@ def test_good_file(tmp_path):
          "apis.torch.0.params.eps.transform", "unknown transform"),
         ("inputs: {x: {shape: [3, 4]}}", "inputs: {x: {shape: [3, 4], generator: gaussian}}", "inputs.x.generator",
          "unknown generator"),
+        ("inputs: {x: {shape: [3, 4]}}", "inputs: {x: {shape: [3, 0]}}", "inputs.x.shape.1", "expected a positive int"),
+        ("inputs: {x: {shape: [3, 4]}}", "inputs: {x: {shape: [1, 1, 1, 1, 1, 1, 1, 1, 1]}}", "inputs.x.shape",
+         "rank 9 is over the limit of 8"),
+        ("inputs: {x: {shape: [3, 4]}}", "inputs: {x: {shape: [65536, 65536]}}", "cases.0.inputs.x.shape",
+         "over the limit of 16,777,216"),
+        ("inputs: {x: {shape: [3, 4]}}", "inputs: {x: {shape: [3, 4], generator: uniform, options: {lo: 0}}}",
+         "inputs.x.options", "has no option 'lo'"),
+        ("inputs: {x: {shape: [3, 4]}}", "inputs: {x: {shape: [3, 4], generator: uniform, options: {low: cold}}}",
+         "inputs.x.options", "must be float"),
+        ("inputs: {x: {shape: [3, 4]}}", "inputs: {x: {shape: [3, 4], generator: uniform, options: {low: 2.0}}}",
+         "inputs.x.options", "low <= high"),
+        ("inputs: {x: {shape: [3, 4]}}", "inputs: {x: {shape: [3, 4], generator: integers, options: {low: 0.5}}}",
+         "inputs.x.options", "must be int"),
+        ("torch: [{call: torch.tanh, args: [x]}]",
+         "torch: [{call: torch.tanh, args: [x], params: {eps: {name: alpha, transform: lrn_alpha_per_size}}}]",
+         "apis.torch.params.eps", "reads param 'size'"),
+        ("torch: [{call: torch.tanh, args: [x]}]",
+         "torch: [{call: torch.tanh, args: [x], params: {eps: {name: axis, transform: nhwc_axis}}}]",
+         "apis.torch.params.eps", "takes values of kind 'int'"),
+        ("torch: [{call: torch.tanh, args: [x]}]",
+         "torch: [{call: torch.tanh, args: [x], params: {eps: {name: size, transform: tf_transpose_output_shape}}}]",
+         "apis.torch.params.eps", "reads input 'weight'"),
+        ("torch: [{call: torch.tanh, args: [x]}]", "torch: [{call: torch.tanh, args: [x], constants: {n: {dim: [x, 5]}}}]",
+         "apis.torch.constants.n", "axis 5 out of range"),
+        ("onnx: {call: Tanh, args: [x]}", "onnx: {call: Tanh, args: [x], constants: {alpha: 0.5}}",
+         "apis.onnx.0.constants.alpha", "has no attribute 'alpha'"),
+        ("onnx: {call: Tanh, args: [x]}", "onnx: {call: Tanh, args: [x], params: {eps: epsilon}}",
+         "apis.onnx.0.params.eps", "has no attribute 'epsilon'"),
+        ("onnx: {call: Tanh, args: [x]}", "onnx: {call: Gelu, args: [x], opset: 13}", "apis.onnx.0.opset",
+         "does not exist at opset 13"),
+        ("onnx: {call: Tanh, args: [x]}", "onnx: {call: TanhPlusPlus, args: [x]}", "apis.onnx.0.call",
+         "not an op of the default ONNX domain"),
     ],
 )
 def test_bad_files_name_file_op_and_key(tmp_path, old, new, key, words):
@@ -83,6 +115,13 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
     path = write_yaml(tmp_path, "ops:\n  - name: [unclosed\n")
     with pytest.raises(CatalogError, match=r"line \d+"):
         load_catalog([path])
+
+
+def test_the_element_cap_can_be_raised(tmp_path):
+    path = write_yaml(tmp_path, GOOD.replace("shape: [3, 4]", "shape: [4096, 4097]"))
+    with pytest.raises(CatalogError, match="over the limit"):
+        load_catalog([path])
+    assert load_catalog([path], max_elements=2**25).ops[0].cases[0].inputs[0].shape == (4096, 4097)
 
 
 def test_missing_path():
