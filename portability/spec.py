@@ -92,6 +92,7 @@ class ApiSpec:
     opset: int | None = None  # ONNX opset for this node
     unsupported: str | None = None  # the framework lacks this op: the reason
     sources: tuple = ()
+    ignores: dict = field(default_factory=dict)  # reference only: param -> why its outputs do not depend on it
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ _OP_KEYS = {
 _API_KEYS = {
     "call", "label", "kind", "args", "kwargs", "params", "constants", "call_kwargs", "fixed", "defaults",
     "layout", "output_layout", "output_squeeze", "weights", "derive", "outputs", "opset", "unsupported", "sources",
+    "ignores",
 }
 
 
@@ -284,6 +286,7 @@ def _load_op(where: _Where, entry) -> OpSpec:
         if labels.count((a.framework, a.label)) > 1:
             where.at(f"apis.{a.framework}").fail(f"two APIs share the label '{a.label}'; give one a `label`")
     reference = _load_api(where.at("reference"), "reference", entry["reference"], params, input_names)
+    _check_reference_covers(where.at("reference"), reference, params, apis)
     for i, api in enumerate(apis):
         _check_reads(where.at(f"apis.{api.framework}"), api, params, cases)
     _check_reads(where.at("reference"), reference, params, cases)
@@ -523,7 +526,19 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
         opset=opset,
         unsupported=raw.get("unsupported"),
         sources=where.at("sources").str_list(raw.get("sources", [])),
+        ignores=_load_ignores(where.at("ignores"), key, raw.get("ignores", {}), params),
     )
+
+
+def _load_ignores(where: _Where, key: str, raw, params: dict) -> dict:
+    if raw and key != "reference":
+        where.fail("only a reference may list parameters it ignores")
+    where.typed(raw, dict, "a mapping param -> why the outputs do not depend on it")
+    for p, why in raw.items():
+        if p not in params:
+            where.at(str(p)).fail("not a parameter of this op")
+        where.at(str(p)).typed(why, str, "a reason")
+    return raw
 
 
 def _load_constants(where: _Where, key: str, raw) -> dict:
@@ -575,6 +590,20 @@ def _check_target(where: _Where, key: str, call: str) -> None:
         check_name(call, policy_for(key))
     except TargetRefused as exc:
         where.fail(str(exc))
+
+
+def _check_reference_covers(where: _Where, reference: ApiSpec, params: dict, apis: list) -> None:
+    """A reference implements or rejects every parameter that matters: each semantic parameter, and each
+    one an API passes, is mapped by the reference, `fixed` on it (it implements only that value, and
+    refuses a case with another), or listed in `ignores` with why its outputs do not depend on it."""
+    def used(api):
+        return set(api.params) | set(api.fixed) | {a["param"] for a in api.args if isinstance(a, dict) and "param" in a}
+
+    passed = set().union(*(used(a) for a in apis if not a.unsupported))
+    for name, p in params.items():
+        if (p.semantic or name in passed) and name not in used(reference) and name not in reference.ignores:
+            where.fail(f"the reference neither takes nor fixes parameter {name!r}: map it under `params`, "
+                       f"give `fixed: {{{name}: VALUE}}` if it implements one value, or `ignores: {{{name}: WHY}}`")
 
 
 def _check_reads(where: _Where, api: ApiSpec, params: dict, cases: tuple) -> None:

@@ -20,7 +20,10 @@ def execute(plan, arrays: dict):
 
 
 def execute_reference(plan, arrays: dict):
-    """The float64 reference: a numpy.* call or a portability.reference function."""
+    """The float64 reference: a numpy.* call or a portability.reference function. A case the reference
+    does not implement (a value other than its `fixed` one) is refused, never computed as something else."""
+    if plan.unsupported:
+        raise ValueError(f"the reference does not implement this case: {plan.unsupported}")
     return _call(resolve_reference(plan.call), plan, arrays)
 
 

@@ -72,8 +72,9 @@ def erf(x):
 
 
 def logsumexp(x, axis, keepdims=False):
-    """log(sum(exp(x))) along ``axis``, shifted by the max so large magnitudes neither overflow nor vanish."""
-    m = np.max(x, axis=axis, keepdims=True)
+    """log(sum(exp(x))) along ``axis``, shifted by the max so large magnitudes neither overflow nor vanish.
+    Over an empty axis the sum is 0, so the result is -inf (ONNX's reduce_log_sum_exp_empty_set)."""
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0.0)
     out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)

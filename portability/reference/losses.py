@@ -40,6 +40,8 @@ def cross_entropy(x, target, reduction="mean", label_smoothing=0.0, ignore_index
 
     Ignored targets contribute 0 and are left out of the mean; with class weights the mean divides
     by the summed weights of the (non-ignored) targets."""
+    if x.ndim != 2:
+        raise ValueError(f"the cross_entropy reference takes (N, C) logits, not {x.ndim}-D (spatial targets)")
     n, c = x.shape
     logp = log_softmax(x, axis=-1)
     target = np.asarray(target).astype(np.int64)
