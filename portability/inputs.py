@@ -22,6 +22,20 @@ class Generator:
     code: Callable  # (shape, **options) -> lines of standalone NumPy that assign `v` from `rng`
 
 
+def literal(value) -> str:
+    """Python source for a plain value; NaN and infinities as float('nan') / float('inf'), which a bare
+    repr would print as an undefined name."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return f"float({repr(value)!r})"
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
 # Each generator is a pair: the draw, and the same draw as standalone NumPy lines for repro snippets
 # (tests/test_inputs.py checks that every pair rebuilds identical bits).
 
@@ -31,7 +45,7 @@ def _normal(rng, shape, loc=0.0, scale=1.0):
 
 
 def _normal_code(shape, loc=0.0, scale=1.0):
-    return [f"v = rng.normal({loc!r}, {scale!r}, size={shape})"]
+    return [f"v = rng.normal({literal(loc)}, {literal(scale)}, size={shape})"]
 
 
 def _uniform(rng, shape, low=-1.0, high=1.0):
@@ -39,7 +53,7 @@ def _uniform(rng, shape, low=-1.0, high=1.0):
 
 
 def _uniform_code(shape, low=-1.0, high=1.0):
-    return [f"v = rng.uniform({low!r}, {high!r}, size={shape})"]
+    return [f"v = rng.uniform({literal(low)}, {literal(high)}, size={shape})"]
 
 
 def _positive(rng, shape, low=0.1, high=2.0):
@@ -55,7 +69,7 @@ def _integers(rng, shape, low=-10, high=10):
 
 
 def _integers_code(shape, low=-10, high=10):
-    return [f"v = rng.integers({low!r}, {high!r}, size={shape}, endpoint=True)"]
+    return [f"v = rng.integers({literal(low)}, {literal(high)}, size={shape}, endpoint=True)"]
 
 
 def _ties(rng, shape, values=(-1.0, 0.0, 1.0, 2.0)):
@@ -63,7 +77,7 @@ def _ties(rng, shape, values=(-1.0, 0.0, 1.0, 2.0)):
 
 
 def _ties_code(shape, values=(-1.0, 0.0, 1.0, 2.0)):
-    return [f"v = rng.choice(np.asarray({list(values)!r}, dtype=np.float64), size={shape})"]
+    return [f"v = rng.choice(np.asarray({literal(list(values))}, dtype=np.float64), size={shape})"]
 
 
 def _halves(rng, shape, low=-4, high=4):
@@ -71,7 +85,7 @@ def _halves(rng, shape, low=-4, high=4):
 
 
 def _halves_code(shape, low=-4, high=4):
-    return [f"v = rng.integers({low!r}, {high!r}, size={shape}, endpoint=True)"
+    return [f"v = rng.integers({literal(low)}, {literal(high)}, size={shape}, endpoint=True)"
             f" + 0.5 * rng.choice([-1.0, 0.0, 1.0], size={shape})"]
 
 
@@ -89,7 +103,7 @@ def _special_code(shape, fraction=0.2):
     return [
         f"v = rng.normal(0.0, 1.0, size={shape})",
         "specials = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0])",
-        f"n = min(max(len(specials), int({fraction!r} * v.size)), v.size)",
+        f"n = min(max(len(specials), int({literal(fraction)} * v.size)), v.size)",
         "where = rng.choice(v.size, size=n, replace=False)",
         "v.reshape(-1)[where] = specials[np.arange(n) % len(specials)]",
     ]
@@ -100,7 +114,7 @@ def _arange(rng, shape, start=0.0, step=1.0):
 
 
 def _arange_code(shape, start=0.0, step=1.0):
-    return [f"v = {start!r} + {step!r} * np.arange({int(np.prod(shape))}, dtype=np.float64).reshape({shape})"]
+    return [f"v = {literal(start)} + {literal(step)} * np.arange({int(np.prod(shape))}, dtype=np.float64).reshape({shape})"]
 
 
 def _constant(rng, shape, value=1.0):
@@ -108,7 +122,7 @@ def _constant(rng, shape, value=1.0):
 
 
 def _constant_code(shape, value=1.0):
-    return [f"v = np.full({shape}, {value!r}, dtype=np.float64)"]
+    return [f"v = np.full({shape}, {literal(value)}, dtype=np.float64)"]
 
 
 def _wide(rng, shape, low=-30.0, high=30.0):
@@ -144,7 +158,7 @@ def option_problem(generator: str, options: dict) -> str | None:
     allowed = {n: p.default for n, p in params.items() if n not in ("rng", "shape")}
     for name, value in options.items():
         if name not in allowed:
-            return f"generator {generator!r} has no option {name!r} (options: {', '.join(allowed) or 'none'})"
+            return f"generator {literal(generator)} has no option {literal(name)} (options: {', '.join(allowed) or 'none'})"
         default = allowed[name]
         if isinstance(default, tuple):
             ok = isinstance(value, list) and value and all(_number(v) for v in value)
@@ -152,14 +166,14 @@ def option_problem(generator: str, options: dict) -> str | None:
             ok = _number(value) and (not isinstance(default, int) or isinstance(value, int))
         if not ok:
             kind = "a non-empty list of numbers" if isinstance(default, tuple) else type(default).__name__
-            return f"option {name!r} of generator {generator!r} must be {kind}, got {value!r}"
+            return f"option {literal(name)} of generator {literal(generator)} must be {kind}, got {literal(value)}"
         if not math.isfinite(value if _number(value) else 0.0):
-            return f"option {name!r} of generator {generator!r} must be finite, got {value!r}"
+            return f"option {literal(name)} of generator {literal(generator)} must be finite, got {literal(value)}"
     merged = allowed | options
     if "low" in merged and "high" in merged and not merged["low"] <= merged["high"]:
-        return f"generator {generator!r} needs low <= high, got low={merged['low']!r}, high={merged['high']!r}"
+        return f"generator {literal(generator)} needs low <= high, got low={merged['low']!r}, high={merged['high']!r}"
     if "fraction" in merged and not 0.0 <= merged["fraction"] <= 1.0:
-        return f"option 'fraction' of generator {generator!r} must lie in [0, 1], got {merged['fraction']!r}"
+        return f"option 'fraction' of generator {literal(generator)} must lie in [0, 1], got {merged['fraction']!r}"
     return None
 
 

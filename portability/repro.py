@@ -7,6 +7,7 @@ snippets build the same one-node model the checker ran.
 from __future__ import annotations
 
 from portability import inputs as inputs_mod
+from portability.inputs import literal
 from portability.plan import Input, Ref, Value
 
 IMPORTS = {
@@ -46,9 +47,9 @@ def _expr(item, plan, backend: str) -> str:
         return _target(item.dotted)
     if isinstance(item, Value):
         if item.dtype:
-            return TENSOR.get(backend, "{}").format(f"np.asarray({item.value!r}, dtype=np.{item.dtype})")
-        return repr(item.value)
-    return repr(item)
+            return TENSOR.get(backend, "{}").format(f"np.asarray({literal(item.value)}, dtype=np.{item.dtype})")
+        return literal(item.value)
+    return literal(item)
 
 
 def _call_text(plan, backend: str) -> str:
@@ -88,7 +89,7 @@ def snippet(backend: str, plan, case, seed: int, op_name: str, call_only: bool =
 def _layer_lines(plan, backend: str) -> list[str]:
     args = ", ".join(_expr(a, plan, backend) for a in plan.args)
     ctor = ", ".join(f"{k}={_expr(v, plan, backend)}" for k, v in plan.kwargs.items())
-    call_kw = "".join(f", {k}={v!r}" for k, v in plan.call_kwargs.items())
+    call_kw = "".join(f", {k}={literal(v)}" for k, v in plan.call_kwargs.items())
     if backend == "torch":
         lines = [f"layer = {_target(plan.call)}({ctor}).eval()", "with torch.no_grad():"]
         for attr, name in plan.weights.items():
@@ -104,35 +105,29 @@ def _layer_lines(plan, backend: str) -> list[str]:
 
 
 def _onnx_lines(plan, backend: str) -> list[str]:
-    from portability.frameworks.onnx_ import DEFAULT_OPSET, IR_VERSION, _flat
+    """The node the checker ran (portability.frameworks.onnx_.node_model), written out as code."""
+    from portability.frameworks.onnx_ import node_model
 
-    names, graph_inputs, inits, feeds = [], [], [], []
-    for i, item in enumerate(_flat(plan.args)):
-        if isinstance(item, Input):
-            names.append(item.name)
-            graph_inputs.append(f"helper.make_tensor_value_info({item.name!r}, "
-                                f"helper.np_dtype_to_tensor_dtype({item.name}.dtype), {item.name}.shape)")
-            feeds.append(f"{item.name!r}: {item.name}")
-        elif isinstance(item, Value):
-            names.append(f"const{i}")
-            dtype = item.dtype or "int64"
-            inits.append(f"numpy_helper.from_array(np.asarray({item.value!r}, dtype=np.{dtype}), 'const{i}')")
-        else:
-            names.append("")
-    n_out = plan.n_outputs if plan.outputs is None else max(plan.outputs) + 1
-    outs = [f"out{i}" for i in range(n_out)]
-    from portability.frameworks.onnx_ import _attr
-
-    attrs = "".join(f", {k}={_attr(v)!r}" for k, v in plan.kwargs.items())
+    desc = node_model(plan)
+    graph_inputs, feeds = [], []
+    for name, perm in desc.feeds:
+        value = f"np.ascontiguousarray(np.transpose({name}, {perm}))" if perm else name
+        graph_inputs.append(f"helper.make_tensor_value_info({name!r}, helper.np_dtype_to_tensor_dtype({value}.dtype), "
+                            f"{value}.shape)")
+        feeds.append(f"{name!r}: {value}")
+    inits = [f"numpy_helper.from_array(np.asarray({literal(v)}, dtype=np.{dt}), {n!r})" for n, v, dt in desc.initializers]
+    if any(dt == "bfloat16" for _, _, dt in desc.initializers):
+        inits = [i.replace("dtype=np.bfloat16", "dtype=ml_dtypes.bfloat16") for i in inits]
+    attrs = "".join(f", {k}={literal(v)}" for k, v in desc.attributes.items())
     run = ("out = ort.InferenceSession(model.SerializeToString(), providers=['CPUExecutionProvider'])"
            f".run(None, {{{', '.join(feeds)}}})" if backend == "onnxruntime"
            else f"out = ReferenceEvaluator(model).run(None, {{{', '.join(feeds)}}})")
     return [
-        f"node = helper.make_node({plan.call!r}, {names!r}, {outs!r}{attrs})",
+        f"node = helper.make_node({desc.op_type!r}, {list(desc.inputs)!r}, {list(desc.outputs)!r}{attrs})",
         f"graph = helper.make_graph([node], 'repro', [{', '.join(graph_inputs)}], "
-        f"[helper.make_value_info(n, onnx.TypeProto()) for n in {outs!r}], initializer=[{', '.join(inits)}])",
-        f"model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', {plan.opset or DEFAULT_OPSET})], "
-        f"ir_version={IR_VERSION})",
+        f"[helper.make_value_info(n, onnx.TypeProto()) for n in {list(desc.outputs)!r}], initializer=[{', '.join(inits)}])",
+        f"model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', {desc.opset})], "
+        f"ir_version={desc.ir_version})",
         "model = onnx.shape_inference.infer_shapes(model, strict_mode=True)",
         run,
     ]

@@ -5,6 +5,8 @@ Shared by two backends that execute the same model: onnxruntime and onnx.referen
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from portability.frameworks import base
@@ -21,36 +23,60 @@ def version() -> str:
     return onnx.__version__
 
 
+@dataclass(frozen=True)
+class NodeModel:
+    """The one-node model of a plan, framework-free: what build_model materializes with onnx.helper and
+    what a repro snippet writes out as code, so the two can never disagree."""
+
+    op_type: str
+    inputs: tuple[str, ...]  # node input names in order; "" is an omitted optional input
+    feeds: tuple[tuple[str, tuple | None], ...]  # (graph input = canonical input, layout permutation or None)
+    initializers: tuple[tuple[str, object, str], ...]  # (name, value, dtype): constant inputs
+    attributes: dict  # attribute -> plain value (tuples as lists, bools as ints)
+    outputs: tuple[str, ...]
+    opset: int
+    ir_version: int = IR_VERSION
+
+
+def node_model(plan) -> NodeModel:
+    """Describe the node a plan calls. An untyped constant input is int64 for ints and sequences, else
+    float32 (a typed one keeps its dtype: ``dtype: case`` follows the case)."""
+    if plan.call not in op_types():  # the loader checked it; checked again here (defence in depth)
+        raise ValueError(f"{plan.call!r} is not an op type of the default ONNX domain")
+    names, feeds, inits = [], [], []
+    for i, item in enumerate(_flat(plan.args)):
+        if isinstance(item, Input):
+            names.append(item.name)
+            feeds.append((item.name, plan.layouts.get(item.name)))
+        elif isinstance(item, Value):
+            dtype = item.dtype or ("int64" if isinstance(item.value, (int, list, tuple)) else "float32")
+            inits.append((f"const{i}", item.value, dtype))
+            names.append(f"const{i}")
+        else:
+            names.append("")
+    n_out = plan.n_outputs if plan.outputs is None else max(plan.outputs) + 1
+    return NodeModel(plan.call, tuple(names), tuple(feeds), tuple(inits),
+                     {k: _attr(v) for k, v in plan.kwargs.items()}, tuple(f"out{i}" for i in range(n_out)),
+                     plan.opset or DEFAULT_OPSET)
+
+
 def build_model(plan, arrays: dict):
     """A checked one-node ModelProto plus its feed dict (inputs in the catalog's NCHW layout)."""
     import onnx
     from onnx import helper, numpy_helper
 
-    graph_inputs, initializers, names, feeds = [], [], [], {}
-    for i, item in enumerate(_flat(plan.args)):
-        if item == "":
-            names.append("")
-        elif isinstance(item, Input):
-            a = arrays[item.name]
-            perm = plan.layouts.get(item.name)
-            a = np.ascontiguousarray(np.transpose(a, perm)) if perm else a
-            feeds[item.name] = a
-            graph_inputs.append(helper.make_tensor_value_info(item.name, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape))
-            names.append(item.name)
-        elif isinstance(item, Value):
-            name = f"const{i}"
-            dtype = item.dtype or ("int64" if isinstance(item.value, (int, list, tuple)) else "float32")
-            initializers.append(numpy_helper.from_array(cast(np.asarray(item.value), dtype), name))
-            names.append(name)
-    if plan.call not in op_types():  # the loader checked it; the worker checks again (defence in depth)
-        raise ValueError(f"{plan.call!r} is not an op type of the default ONNX domain")
-    attrs = {k: _attr(v) for k, v in plan.kwargs.items()}
-    out_names = [f"out{i}" for i in range(plan.n_outputs if plan.outputs is None else max(plan.outputs) + 1)]
-    node = helper.make_node(plan.call, names, out_names, **attrs)
+    desc = node_model(plan)
+    feeds, graph_inputs = {}, []
+    for name, perm in desc.feeds:
+        a = np.ascontiguousarray(np.transpose(arrays[name], perm)) if perm else arrays[name]
+        feeds[name] = a
+        graph_inputs.append(helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(a.dtype), a.shape))
+    initializers = [numpy_helper.from_array(cast(np.asarray(v), dt), n) for n, v, dt in desc.initializers]
+    node = helper.make_node(desc.op_type, list(desc.inputs), list(desc.outputs), **desc.attributes)
     graph = helper.make_graph([node], plan.label, graph_inputs,
-                              [helper.make_value_info(n, onnx.TypeProto()) for n in out_names], initializer=initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", plan.opset or DEFAULT_OPSET)],
-                              ir_version=IR_VERSION)
+                              [helper.make_value_info(n, onnx.TypeProto()) for n in desc.outputs],
+                              initializer=initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", desc.opset)], ir_version=desc.ir_version)
     model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     _type_untyped_outputs(model, graph_inputs)
     onnx.checker.check_model(model, full_check=True)
