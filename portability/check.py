@@ -37,6 +37,7 @@ class Report:
     hazards: list[Hazard]
     stale_known: list[dict] = field(default_factory=list)
     timing: dict = field(default_factory=dict)
+    interrupted: bool = False  # stopped early (Ctrl-C): everything above is what ran before the stop
 
 
 def select_backends(names: list[str] | None) -> list[str]:
@@ -100,6 +101,7 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         compared[o.task.id] = _result(by_op[o.task.op], o, references[(o.task.op, o.task.case)])
 
     outcomes, infos = run_backends(pool, tasks, arrays, requests, timeout, bar, on_outcome)
+    interrupted = pool.stopping.is_set()  # set before the run ends only by an interrupt
     bar.close()
     t_run = time.perf_counter()
     results = [compared[o.task.id] for o in outcomes]
@@ -124,7 +126,7 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         "compilation_cache": cache_dir,
         "dtypes": ["float32", *(d for d in dtypes or [] if d != "float32")],
         "precision": {"jax_enable_x64": True, "tf32": False},
-        "frameworks": {b: (infos[b].version if b in infos else installed_version(b)) for b in names},
+        "frameworks": {b: _version(b, infos.get(b)) for b in names},
         "framework_status": {b: {"status": infos[b].status, "message": infos[b].message, "restarts": infos[b].restarts}
                              for b in infos},
         "catalog": [{"path": p, "sha256": h} for p, h in catalog.files],
@@ -133,8 +135,17 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     ops_out = [_describe(op, seed, arrays, _live_for(op, live), names) for op in selected]
     timing = {"total_s": time.perf_counter() - t0, "backends_s": t_run - t0,
               "per_backend_s": {b: round(sum(o.elapsed_s for o in outcomes if o.task.backend == b), 3) for b in names},
-              "tasks": {b: len(tasks[b]) for b in names}}
-    return Report(environment, ops_out, results, pairwise, hazards, stale, timing)
+              "tasks": {b: len(tasks[b]) for b in names},
+              "tasks_run": {b: sum(o.task.backend == b for o in outcomes) for b in names}}
+    return Report(environment, ops_out, results, pairwise, hazards, stale, timing, interrupted)
+
+
+def _version(backend: str, info) -> str | None:
+    """The version a worker reported; for a worker that never got ready although its framework is installed
+    (it crashed, hung or was interrupted while starting), the installed one, so it is not shown as missing."""
+    if info is not None and (info.version or info.status == "not_installed"):
+        return info.version
+    return installed_version(backend) if backend in BACKENDS else None
 
 
 def _live_for(op, live: dict) -> dict:

@@ -92,3 +92,27 @@ def test_a_call_that_cannot_join_a_batch_is_split_out_and_runs_alone():
     assert out[5][1] == "error" and "odd one out" in out[5][3]
     assert all(out[i][1] == "ok" and out[i][2] == [f"call{i}"] for i in range(8) if i != 5)
     assert batches == [4, 2]  # halves that no longer hold the odd call ran batched; its neighbour ran alone
+
+
+def test_a_worker_that_dies_on_its_first_start_is_started_again(tmp_path, monkeypatch):
+    marker = tmp_path / "died-once"
+    monkeypatch.setenv("CRASHY_LOAD", f"die-once:{marker}")
+    report = _run(tmp_path, monkeypatch, "crash")
+    assert marker.exists()  # it really died once
+    status = report.environment["framework_status"]["numpy"]
+    assert status["status"] == "ready" and status["restarts"] == 1 + 2  # one failed start, then the crash case
+    by = {(r.op, r.api): r.status for r in report.results if r.mode == "aligned"}
+    assert by[("op_crash", "numpy.tanh")] == "ok" and by[("after_crash", "numpy.exp")] == "ok"
+
+
+def test_a_worker_that_cannot_be_restarted_marks_the_remaining_cases(tmp_path, monkeypatch):
+    """After the crash case, no restart gets ready: the cases left are marked with why, none is lost."""
+    monkeypatch.setenv("CRASHY_LOAD", f"start-once:{tmp_path / 'started'}")
+    report = _run(tmp_path, monkeypatch, "crash")
+    status = report.environment["framework_status"]["numpy"]
+    assert status["status"] == "crash" and "restart failed: worker never started (3 attempts)" in status["message"]
+    by = {(r.op, r.api): r for r in report.results if r.mode == "aligned"}
+    assert by[("op_crash", "crash-here")].status == "crash"  # the batch died (exit 4): the restart failed
+    assert by[("after_crash", "numpy.exp")].status == "crash"
+    assert "restart failed" in by[("after_crash", "numpy.exp")].message
+    assert len(report.results) == 2 * 3  # every planned case has its result (aligned, and reused for defaults)
