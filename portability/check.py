@@ -18,7 +18,7 @@ from portability import __version__
 from portability.compare import compare, pair_metrics, tolerance_for
 from portability.frameworks import BACKENDS, installed_version
 from portability.frameworks.numpy_ import execute_reference
-from portability.hazards import api_id, classify, stale_known
+from portability.hazards import FAULTS, api_id, classify, stale_known
 from portability.inputs import make_inputs, summarize
 from portability.plan import MODES, plan_call
 from portability.records import Hazard, Pairwise, Result
@@ -114,7 +114,7 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     hazards, stale = [], []
     for op in selected:
         found = classify(op, results, pairwise, _live_for(op, live))
-        hazards += [_with_repro(op, h, seed, arrays) for h in found]
+        hazards += [_with_repro(op, h, seed, arrays, _repro_mode(h, results)) for h in found]
         stale += stale_known(op, found)
     environment = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -251,9 +251,19 @@ def _with_reused_defaults(outcomes: list[Outcome]) -> list[Outcome]:
                        for o in _reused(outcomes)]
 
 
-def _with_repro(op, h: Hazard, seed: int, arrays: dict) -> Hazard:
+def _repro_mode(h: Hazard, results: list[Result]) -> str:
+    """The mode whose call shows the hazard: defaults for a default mismatch, and for a crash or timeout
+    that happened only in defaults mode (the aligned call of that API finished)."""
+    if h.kind == "default_argument_mismatch":
+        return "defaults"
+    if h.kind in FAULTS and not any(r.op == h.op and r.mode == "aligned" and r.status == h.kind
+                                    and api_id(r.framework, r.api) in h.apis for r in results):
+        return "defaults"
+    return "aligned"
+
+
+def _with_repro(op, h: Hazard, seed: int, arrays: dict, mode: str) -> Hazard:
     case = next((c for c in op.cases if c.name in h.cases), op.cases[0])
-    mode = "defaults" if h.kind == "default_argument_mismatch" else "aligned"
     repro = {}
     for ident in h.apis:
         backend, label = ident.split(":", 1)
