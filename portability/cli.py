@@ -1,8 +1,15 @@
-"""The command line: run / list / explain. Exit 0: done; 1: --fail-on hazards found; 2: bad usage or catalog."""
+"""The command line: run / list / explain / merge / diff, and its exit codes (``EXIT_CODES``).
+
+Every failure is one line on stderr: ``portability: error: ...`` for bad usage, catalogs and report
+files (2), ``portability: internal error: ...`` for a bug in portability itself (3; the traceback goes
+to a crash log, or to the screen with ``--debug``). Ctrl-C ends a run with its partial reports (130).
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +17,53 @@ from portability.errors import UsageError
 
 DEFAULT_JSON = "reports/portability.json"
 DEFAULT_HTML = "reports/portability.html"
+SEED_MAX = 2**32 - 1  # a 32-bit seed, like the crc32 it is paired with in every input stream (inputs.input_seed)
+EXIT_CODES = """exit codes:
+  0    the command completed (hazards may have been found)
+  1    hazards of a --fail-on kind were found (diff: new hazards with --fail-on new)
+  2    bad usage, a bad catalog or report file, or a report that could not be written (one line)
+  3    internal error, a bug in portability: one line; the traceback goes to a crash log
+       (portability-crash-*.log in the temp folder), or to the screen with --debug
+  130  interrupted (Ctrl-C): `run` first writes the reports of what ran, marked "interrupted": true;
+       a second Ctrl-C exits at once
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as the house's one line (``portability: error: ...``, exit 2)."""
+
+    def error(self, message: str):
+        print(f"portability: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number of seconds, not {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    return _int_in(text, 0, SEED_MAX)
+
+
+def _threads(text: str) -> int:
+    return _int_in(text, 1, None)
+
+
+def _int_in(text: str, low: int, high: int | None) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise argparse.ArgumentTypeError(f"expected an integer {bounds}, not {text!r}")
+    return value
 
 
 def _csv(text: str | None) -> list[str] | None:
@@ -17,78 +71,109 @@ def _csv(text: str | None) -> list[str] | None:
 
 
 def _default_cache() -> str:
-    import os
-
     return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "portability")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="portability", description="Cross-framework DL operation portability checker.")
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = _Parser(prog="portability", description="Cross-framework DL operation portability checker.",
+                epilog=EXIT_CODES, formatter_class=fmt)
+    p.add_argument("--debug", action="store_true",
+                   help="show the traceback of an internal error (exit 3) on the screen, not in a crash log")
+    common = argparse.ArgumentParser(add_help=False)  # --debug after the command works too
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the catalog in every installed framework and report hazards")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=[common], epilog=EXIT_CODES, formatter_class=fmt)
+
+    run = command("run", "run the catalog in every installed framework and report hazards")
     run.add_argument("catalog", nargs="*", help="YAML files or folders (default: the bundled opspecs/)")
     run.add_argument("--ops", help="comma-separated op names")
     run.add_argument("--frameworks", help="comma-separated backends: numpy,torch,tensorflow,jax,onnxruntime,onnx-reference")
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", type=_seed, default=0, help=f"input seed, 0..{SEED_MAX} (default 0)")
     run.add_argument("--dtypes", help="extra float dtypes to sweep: float16,bfloat16,float64 (float32 always runs)")
     run.add_argument("--json", default=DEFAULT_JSON, help=f"JSON report path (default {DEFAULT_JSON})")
     run.add_argument("--html", default=DEFAULT_HTML, help=f"HTML report path (default {DEFAULT_HTML})")
     run.add_argument("--fail-on", help="comma-separated hazard kinds, 'any', or 'new' (with --baseline) that make the exit code 1")
     run.add_argument("--baseline", help="a JSON report: only hazards not in it count as new")
-    run.add_argument("--timeout", type=float, default=60.0, help="per-case timeout in seconds (default 60)")
-    run.add_argument("--threads", type=int, default=1, help="threads per framework (default 1)")
+    run.add_argument("--timeout", type=_seconds, default=60.0, help="per-case timeout in seconds, > 0 (default 60)")
+    run.add_argument("--threads", type=_threads, default=1, help="threads per framework, >= 1 (default 1)")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
     run.add_argument("--cache-dir", default=_default_cache(),
                      help="compilation cache for frameworks that compile each call (JAX); '' turns it off "
                           "(default: $XDG_CACHE_HOME/portability)")
 
-    ls = sub.add_parser("list", help="the ops in the catalog and which frameworks implement them")
+    ls = command("list", "the ops in the catalog and which frameworks implement them")
     ls.add_argument("catalog", nargs="*")
     ls.add_argument("--category")
     ls.add_argument("--framework")
     ls.add_argument("--coverage", action="store_true", help="the op x framework support matrix")
     ls.add_argument("--markdown", action="store_true", help="with --coverage: a Markdown table (for the README)")
 
-    mg = sub.add_parser("merge", help="merge result shards (one per framework version) into one matrix report")
+    mg = command("merge", "merge result shards (one per framework version) into one matrix report")
     mg.add_argument("shards", nargs="+", help="JSON reports written by `portability run`")
     mg.add_argument("--json", default="reports/matrix.json")
     mg.add_argument("--html", default="reports/matrix.html")
 
-    df = sub.add_parser("diff", help="new, fixed and changed hazards between two JSON reports")
+    df = command("diff", "new, fixed and changed hazards between two JSON reports")
     df.add_argument("old")
     df.add_argument("new")
     df.add_argument("--json", default="", help="also write the diff as JSON")
     df.add_argument("--fail-on", help="'new': exit 1 when there are new hazards")
 
-    ex = sub.add_parser("explain", help="one op: each API's call, defaults, hazards, and the fix for a port")
+    ex = command("explain", "one op: each API's call, defaults, hazards, and the fix for a port")
     ex.add_argument("op")
     ex.add_argument("catalog", nargs="*")
     ex.add_argument("--from", dest="source", help="the framework you port from")
     ex.add_argument("--to", dest="target", help="the framework you port to")
-    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("--seed", type=_seed, default=0)
     ex.add_argument("--quiet", action="store_true")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    commands = {"run": cmd_run, "list": cmd_list, "merge": cmd_merge, "diff": cmd_diff, "explain": cmd_explain}
     try:
-        if args.command == "run":
-            return cmd_run(args)
-        if args.command == "list":
-            return cmd_list(args)
-        if args.command == "merge":
-            return cmd_merge(args)
-        if args.command == "diff":
-            return cmd_diff(args)
-        return cmd_explain(args)
+        return commands[args.command](args)
     except UsageError as exc:
         print(f"portability: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("portability: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed early (`| head`): not a bug; say nothing more on a dead pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as exc:
+        if args.debug:
+            raise
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """Exit 3: one line on stderr; the full traceback in a crash log that a bug report can attach."""
+    import tempfile
+    import time
+    import traceback
+
+    from portability import __version__
+
+    text = "".join(traceback.format_exception(exc))
+    path = os.path.join(tempfile.gettempdir(),
+                        f"portability-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log")
+    try:
+        with open(path, "w", encoding="utf-8") as log:
+            log.write(f"portability {__version__}, Python {sys.version.split()[0]}\n"
+                      f"command: {' '.join(sys.argv)}\n\n{text}")
+        where = f"traceback written to {path}"
+    except OSError as err:  # no crash log: the traceback must not be lost, so it goes to the screen
+        sys.stderr.write(text)
+        where = f"traceback above (could not write {path}: {err.strerror or err})"
+    message = " ".join(str(exc).split())
+    print(f"portability: internal error: {type(exc).__name__}: {message}; {where}", file=sys.stderr)
+    return 3
 
 
 def _check_backends(names: list[str] | None) -> None:

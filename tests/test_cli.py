@@ -1,10 +1,13 @@
-"""The CLI as a user runs it (real processes): exit codes 0/1/2, reports written, clean piped output."""
+"""The CLI as a user runs it (real processes): exit codes 0/1/2/3, reports written, clean piped output."""
 
 import json
 import subprocess
 import sys
 
+import pytest
 from conftest import DATA, ROOT, run_cli
+
+from portability.cli import SEED_MAX, build_parser, main
 
 FRAMEWORK_MODULES = ("torch", "tensorflow", "jax", "onnx", "onnxruntime", "keras")
 
@@ -107,6 +110,69 @@ def test_progress_shows_on_a_terminal_and_quiet_silences_it(tmp_path):
     assert code == 0 and "numpy 1/1" in text and "onnxruntime 1/1" in text
     code, text = stderr_on_tty("--quiet")
     assert code == 0 and "onnxruntime 1/1" not in text
+
+
+def test_help_documents_the_exit_codes():
+    for args in (["--help"], ["run", "--help"]):
+        proc = run_cli(*args)
+        assert proc.returncode == 0
+        assert "exit codes:" in proc.stdout and "internal error" in proc.stdout and "130" in proc.stdout
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--timeout", "0"), ("--timeout", "-1"), ("--timeout", "inf"), ("--timeout", "nan"), ("--timeout", "soon"),
+    ("--seed", "-1"), ("--seed", str(SEED_MAX + 1)), ("--seed", "1.5"),
+    ("--threads", "0"), ("--threads", "-2"), ("--threads", "many"),
+])
+def test_a_bad_option_value_exits_2_with_one_line_naming_the_option(option, value, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", option, value])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert err.count("\n") == 1 and err.startswith(f"portability: error: argument {option}: ") and value in err
+
+
+def test_option_values_at_their_bounds_are_accepted():
+    args = build_parser().parse_args(["run", "--seed", str(SEED_MAX), "--threads", "1", "--timeout", "0.5"])
+    assert (args.seed, args.threads, args.timeout) == (SEED_MAX, 1, 0.5)
+    assert build_parser().parse_args(["explain", "gelu", "--seed", "0"]).seed == 0
+
+
+def test_a_bad_option_value_exits_2_from_the_shell_too():
+    proc = run_cli("run", "--timeout", "-3")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "portability: error: argument --timeout: expected a positive, finite number of seconds, not '-3' "
+        "(see `portability run --help`)"]
+
+
+def test_an_internal_error_exits_3_with_one_line_and_a_crash_log(tmp_path, monkeypatch, capsys):
+    """Any unexpected exception is a bug in portability: one line, exit 3, the traceback in a file."""
+    import tempfile
+
+    import portability.coverage
+
+    def broken(catalog):
+        raise RuntimeError("coverage is\nbroken")
+
+    monkeypatch.setattr(portability.coverage, "coverage", broken)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert main(["list", str(DATA / "roundtrip.yaml")]) == 3
+    err = capsys.readouterr().err
+    (log,) = tmp_path.glob("portability-crash-*.log")
+    assert err.splitlines() == [f"portability: internal error: RuntimeError: coverage is broken; "
+                                f"traceback written to {log}"]
+    text = log.read_text()
+    assert "Traceback (most recent call last)" in text and "in broken" in text and "RuntimeError" in text
+
+
+def test_debug_lets_the_traceback_show(monkeypatch):
+    import portability.coverage
+
+    monkeypatch.setattr(portability.coverage, "coverage", lambda catalog: 1 / 0)
+    for argv in (["--debug", "list"], ["list", "--debug"]):
+        with pytest.raises(ZeroDivisionError):
+            main(argv + [str(DATA / "roundtrip.yaml")])
 
 
 def test_an_unwritable_report_path_exits_2_after_showing_the_results(tmp_path):
