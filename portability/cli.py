@@ -8,6 +8,7 @@ to a crash log, or to the screen with ``--debug``). Ctrl-C ends a run with its p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -18,6 +19,7 @@ from portability.errors import UsageError
 DEFAULT_JSON = "reports/portability.json"
 DEFAULT_HTML = "reports/portability.html"
 SEED_MAX = 2**32 - 1  # a 32-bit seed, like the crc32 it is paired with in every input stream (inputs.input_seed)
+TEST_ADAPTERS_ENV = "PORTABILITY_TEST_ADAPTERS"
 EXIT_CODES = """exit codes:
   0    the command completed (hazards may have been found)
   1    hazards of a --fail-on kind were found (diff: new hazards with --fail-on new)
@@ -211,8 +213,7 @@ def _read_report(path: str) -> dict:
 
 
 def cmd_run(args) -> int:
-    from portability.check import FLOAT_DTYPES, run_check, start_pool
-    from portability.report import jsonio, terminal
+    from portability.check import FLOAT_DTYPES, run_check, select_backends, start_pool
     from portability.spec import load_catalog
 
     ops, backends, dtypes = _csv(args.ops), _csv(args.frameworks), _csv(args.dtypes)
@@ -225,23 +226,35 @@ def cmd_run(args) -> int:
         raise UsageError("--fail-on new needs --baseline FILE")
     baseline = _read_report(args.baseline) if args.baseline else None
     # Workers import their frameworks (seconds) while the catalog loads and the inputs are made.
-    with start_pool(backends, args.threads, args.cache_dir or None) as pool:
+    with start_pool(select_backends(backends), args.threads, args.cache_dir or None, _test_adapters()) as pool, \
+            _ctrl_c_stops(pool):
         catalog = load_catalog(args.catalog or None)
         _check_ops(catalog, ops)
         report = run_check(catalog, ops=ops, seed=args.seed, timeout=args.timeout, threads=args.threads,
                            progress=not args.quiet, dtypes=dtypes, cache_dir=args.cache_dir or None, pool=pool)
+        pool.close()  # the run is over: from here on a Ctrl-C exits at once
+        return _report_run(report, args.json, args.html, fail_on, baseline, args.baseline)
+
+
+def _report_run(report, json_path: str, html_path: str, fail_on: list[str], baseline: dict | None,
+                baseline_path: str | None) -> int:
+    """Summary, report files, exit code: 130 when interrupted, 1 for --fail-on hazards, else 0."""
+    from portability.report import html, jsonio, terminal
+
     data = jsonio.to_dict(report)
     print(terminal.run_summary(data))  # first: a report file that cannot be written loses nothing on screen
     try:
-        if args.json:
-            jsonio.write(data, args.json)
-        if args.html:
-            from portability.report import html
-
-            html.write(data, args.html)
+        if json_path:
+            jsonio.write(data, json_path)
+        if html_path:
+            html.write(data, html_path)
     except OSError as exc:  # the run is done; say where it could not be written, as bad usage
         raise UsageError(f"cannot write the report: {exc}") from None
-    written = [p for p in (args.json, args.html) if p]
+    written = [p for p in (json_path, html_path) if p]
+    if report.interrupted:
+        where = f"partial reports written to {', '.join(written)}" if written else "no report written"
+        print(f"portability: interrupted; {where}", file=sys.stderr)
+        return 130
     if written:
         print("wrote " + ", ".join(written))
     failing = [h for h in data["hazards"] if not h["known"] and ("any" in fail_on or h["kind"] in fail_on)]
@@ -249,10 +262,49 @@ def cmd_run(args) -> int:
         from portability.matrix import diff_reports
 
         new = diff_reports(baseline, data)["new"]
-        print(f"{len(new)} hazard(s) not in the baseline {args.baseline}")
+        print(f"{len(new)} hazard(s) not in the baseline {baseline_path}")
         if "new" in fail_on:
             failing += new
     return 1 if failing else 0
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops(pool):
+    """While a run goes, the first Ctrl-C stops it: no new task starts, the workers are killed, and the
+    reports of what ran are still written. Once the pool is stopping (a first Ctrl-C, or the run is
+    over) Ctrl-C raises KeyboardInterrupt at once."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+
+    def on_sigint(signum, frame):
+        if pool.stopping.is_set():
+            pool.kill_processes()
+            raise KeyboardInterrupt
+        pool.interrupt()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
+def _test_adapters() -> dict[str, str] | None:
+    """A testing seam: ``PORTABILITY_TEST_ADAPTERS=numpy=crashy_adapter`` runs a backend with another adapter
+    module, so the CLI's handling of crashes, hangs and Ctrl-C is tested with workers that really die
+    (tests/crashy_adapter.py). It is read from the user's own environment only, never from a catalog
+    (catalogs are untrusted data), and names a module that user could run anyway."""
+    text = os.environ.get(TEST_ADAPTERS_ENV, "")
+    pairs = [item.partition("=") for item in _csv(text) or []]
+    if any(not (backend and sep and module) for backend, sep, module in pairs):
+        raise UsageError(f"{TEST_ADAPTERS_ENV}: expected backend=module[,backend=module], not {text!r}")
+    modules = {backend.strip(): module.strip() for backend, _, module in pairs}
+    _check_backends(list(modules))
+    return modules or None
 
 
 def cmd_merge(args) -> int:

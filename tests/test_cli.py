@@ -5,7 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import DATA, ROOT, run_cli
+from conftest import DATA, ROOT, run_cli, write_yaml
+from procs import crashy_env, worker_pids
 
 from portability.cli import SEED_MAX, build_parser, main
 
@@ -173,6 +174,30 @@ def test_debug_lets_the_traceback_show(monkeypatch):
     for argv in (["--debug", "list"], ["list", "--debug"]):
         with pytest.raises(ZeroDivisionError):
             main(argv + [str(DATA / "roundtrip.yaml")])
+
+
+def test_a_bug_in_a_driving_thread_exits_3_and_leaves_no_worker(tmp_path):
+    """An adapter that returns no outputs breaks its contract: the parent's comparison fails in a driving
+    thread. That is a bug in portability, raised in the main thread (exit 3), never lost with its thread."""
+    catalog = write_yaml(tmp_path, """
+ops:
+  - name: empty
+    category: test
+    summary: the adapter returns nothing
+    inputs: {x: {shape: [4]}}
+    reference: {call: numpy.tanh, args: [x]}
+    apis:
+      numpy: {call: numpy.tanh, args: [x], label: no-outputs-here}
+""")
+    proc = run_cli("run", str(catalog), "--frameworks", "numpy", "--json", "", "--html", "",
+                   "--cache-dir", str(tmp_path / "cache"), env=crashy_env(TMPDIR=str(tmp_path)))
+    assert proc.returncode == 3, proc.stderr
+    (log,) = tmp_path.glob("portability-crash-*.log")
+    assert proc.stderr.strip().splitlines() == [
+        f"portability: internal error: TypeError: cannot unpack non-iterable NoneType object; "
+        f"traceback written to {log}"]
+    assert "in _result" in log.read_text()
+    assert not worker_pids(str(tmp_path / "cache"))
 
 
 def test_an_unwritable_report_path_exits_2_after_showing_the_results(tmp_path):

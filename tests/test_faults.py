@@ -1,11 +1,70 @@
 """A call that never finished (crash, timeout) is a finding in any mode, and never makes another hazard
 look harmless. Real dying and hanging workers (tests/crashy_adapter.py), plus hand-made results."""
 
+import json
+
 from conftest import write_yaml
+from procs import crashy_env
 
 from portability.hazards import classify
 from portability.records import Pairwise, Result
 from portability.spec import load_catalog
+
+# Two APIs document different ddof defaults; the second dies or hangs only in defaults mode (omitted ddof).
+DEFAULTS_FAULTS = """
+ops:
+  - name: spread_hang
+    category: first
+    summary: numpy.std; one API hangs only in defaults mode
+    params: {ddof: {value: 1, semantic: true}}
+    inputs: {x: {shape: [16]}}
+    reference: {call: numpy.std, args: [x], params: {ddof: ddof}}
+    apis:
+      numpy:
+        - {call: numpy.std, args: [x], params: {ddof: ddof}, defaults: {ddof: 0}}
+        - {call: numpy.std, args: [x], params: {ddof: ddof}, defaults: {ddof: 1}, label: hang-in-defaults}
+  - name: spread_crash
+    category: second
+    summary: numpy.std; one API dies only in defaults mode
+    params: {ddof: {value: 1, semantic: true}}
+    inputs: {x: {shape: [16]}}
+    reference: {call: numpy.std, args: [x], params: {ddof: ddof}}
+    apis:
+      numpy:
+        - {call: numpy.std, args: [x], params: {ddof: ddof}, defaults: {ddof: 0}}
+        - {call: numpy.std, args: [x], params: {ddof: ddof}, defaults: {ddof: 1}, label: crash-in-defaults}
+"""
+
+
+def test_a_crash_or_hang_in_defaults_mode_is_a_hazard_in_every_report(tmp_path):
+    from conftest import run_cli
+
+    j, h = tmp_path / "r.json", tmp_path / "r.html"
+    proc = run_cli("run", str(write_yaml(tmp_path, DEFAULTS_FAULTS)), "--frameworks", "numpy", "--timeout", "2",
+                   "--json", str(j), "--html", str(h), "--fail-on", "timeout", env=crashy_env())
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(j.read_text())
+    status = {(r["op"], r["api"], r["mode"]): r["status"] for r in data["results"]}
+    assert status[("spread_hang", "hang-in-defaults", "aligned")] == "ok"
+    assert status[("spread_hang", "hang-in-defaults", "defaults")] == "timeout"
+    assert status[("spread_crash", "crash-in-defaults", "aligned")] == "ok"
+    assert status[("spread_crash", "crash-in-defaults", "defaults")] == "crash"
+    by = {(hz["op"], hz["kind"]): hz for hz in data["hazards"]}
+    timeout, crash = by[("spread_hang", "timeout")], by[("spread_crash", "crash")]
+    assert timeout["apis"] == ["numpy:hang-in-defaults"] and "on default in defaults mode" in timeout["summary"]
+    assert crash["apis"] == ["numpy:crash-in-defaults"] and crash["severity"] == "high"
+    # the repro is the call that failed: defaults mode, ddof left out
+    hang_repro = timeout["repro"]["numpy:hang-in-defaults"]
+    assert "np.std(" in hang_repro and "ddof" not in hang_repro
+    assert "ddof" not in crash["repro"]["numpy:crash-in-defaults"]
+    # the unfinished call left the ddof mismatch unmeasured: it is not reported as harmless ("low")
+    mismatch = by[("spread_hang", "default_argument_mismatch")]
+    assert mismatch["severity"] == "medium" and "not measured for numpy:hang-in-defaults" in mismatch["summary"]
+    assert data["summary"]["hazards_by_kind"]["timeout"] == 1 and data["summary"]["hazards_by_kind"]["crash"] == 1
+    assert "(1 crash, 1 timeout)" in proc.stdout and "ended in timeout" in proc.stdout
+    page = h.read_text()
+    assert "ended in timeout" in page and "ended in crash" in page
+
 
 OP = """
 ops:
