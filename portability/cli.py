@@ -225,6 +225,7 @@ def cmd_run(args) -> int:
     if "new" in fail_on and not args.baseline:
         raise UsageError("--fail-on new needs --baseline FILE")
     baseline = _read_report(args.baseline) if args.baseline else None
+    targets = _report_targets(args.json, args.html)  # before the run: a bad path costs a second, not the run
     # Workers import their frameworks (seconds) while the catalog loads and the inputs are made.
     with start_pool(select_backends(backends), args.threads, args.cache_dir or None, _test_adapters()) as pool, \
             _ctrl_c_stops(pool):
@@ -233,24 +234,19 @@ def cmd_run(args) -> int:
         report = run_check(catalog, ops=ops, seed=args.seed, timeout=args.timeout, threads=args.threads,
                            progress=not args.quiet, dtypes=dtypes, cache_dir=args.cache_dir or None, pool=pool)
         pool.close()  # the run is over: from here on a Ctrl-C exits at once
-        return _report_run(report, args.json, args.html, fail_on, baseline, args.baseline)
+        return _report_run(report, targets, fail_on, baseline, args.baseline)
 
 
-def _report_run(report, json_path: str, html_path: str, fail_on: list[str], baseline: dict | None,
-                baseline_path: str | None) -> int:
-    """Summary, report files, exit code: 130 when interrupted, 1 for --fail-on hazards, else 0."""
-    from portability.report import html, jsonio, terminal
+def _report_run(report, targets: list, fail_on: list[str], baseline: dict | None, baseline_path: str | None) -> int:
+    """Summary, report files, exit code: 130 when interrupted, 2 when a report could not be written, 1 for
+    --fail-on hazards, else 0."""
+    from portability.report import jsonio, terminal
 
     data = jsonio.to_dict(report)
     print(terminal.run_summary(data))  # first: a report file that cannot be written loses nothing on screen
-    try:
-        if json_path:
-            jsonio.write(data, json_path)
-        if html_path:
-            html.write(data, html_path)
-    except OSError as exc:  # the run is done; say where it could not be written, as bad usage
-        raise UsageError(f"cannot write the report: {exc}") from None
-    written = [p for p in (json_path, html_path) if p]
+    written, failed = _write_reports(data, targets)
+    for line in failed:
+        print(f"portability: error: {line}", file=sys.stderr)
     if report.interrupted:
         where = f"partial reports written to {', '.join(written)}" if written else "no report written"
         print(f"portability: interrupted; {where}", file=sys.stderr)
@@ -265,7 +261,65 @@ def _report_run(report, json_path: str, html_path: str, fail_on: list[str], base
         print(f"{len(new)} hazard(s) not in the baseline {baseline_path}")
         if "new" in fail_on:
             failing += new
+    if failed:
+        return 2
     return 1 if failing else 0
+
+
+def _report_targets(json_path: str, html_path: str) -> list[tuple]:
+    """(path, writer) of each report asked for, each checked writable now."""
+    from portability.report import html, jsonio
+
+    targets = [(p, w) for p, w in ((json_path, jsonio.write), (html_path, html.write)) if p]
+    if json_path and json_path == html_path:
+        raise UsageError(f"--json and --html name the same file {json_path}")
+    for path, _ in targets:
+        problem = _unwritable(path)
+        if problem:
+            raise UsageError(f"cannot write the report {path}: {problem}")
+    return targets
+
+
+def _unwritable(path: str) -> str | None:
+    """Why no report can be written at ``path``, or None. Tried for real (root may write anywhere, a file
+    system may be read-only): missing folders are made and a probe file written, then all removed again."""
+    import tempfile
+
+    target = Path(path)
+    if target.is_dir():
+        return "it is a folder"
+    created: list[Path] = []
+    try:
+        for folder in reversed([d for d in (target.parent, *target.parent.parents) if not d.exists()]):
+            folder.mkdir()
+            created.append(folder)
+        fd, probe = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    finally:
+        for folder in reversed(created):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+    return None
+
+
+def _write_reports(data: dict, targets: list[tuple]) -> tuple[list[str], list[str]]:
+    """Write every report, each whatever happened to the others: (paths written, one line per failure).
+    A failure that is no OSError is a bug, raised once the other reports are written."""
+    written, failed, bug = [], [], None
+    for path, write in targets:
+        try:
+            write(data, path)
+            written.append(path)
+        except OSError as exc:
+            failed.append(f"cannot write the report {path}: {exc}")
+        except Exception as exc:
+            bug = bug or exc
+    if bug is not None:
+        raise bug
+    return written, failed
 
 
 @contextlib.contextmanager

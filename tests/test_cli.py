@@ -3,10 +3,11 @@
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import DATA, ROOT, run_cli, write_yaml
-from procs import crashy_env, worker_pids
+from procs import crashy_env, start_cli, wait_for, worker_pids
 
 from portability.cli import SEED_MAX, build_parser, main
 
@@ -200,10 +201,55 @@ ops:
     assert not worker_pids(str(tmp_path / "cache"))
 
 
-def test_an_unwritable_report_path_exits_2_after_showing_the_results(tmp_path):
+def test_an_unwritable_report_path_exits_2_before_the_run(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    proc = run_cli("run", str(DATA / "roundtrip.yaml"), "--ops", "tanh", "--frameworks", "numpy", "--quiet",
-                   "--json", str(blocker / "r.json"), "--html", "")
-    assert proc.returncode == 2 and "cannot write the report" in proc.stderr and "Traceback" not in proc.stderr
-    assert "tanh" in proc.stdout  # the summary was printed before the write failed
+    for json_path, html_path in ((blocker / "r.json", ""), ("", tmp_path), ("/proc/no/such/root/r.json", "")):
+        started = time.monotonic()
+        proc = run_cli("run", str(DATA / "roundtrip.yaml"), "--ops", "tanh", "--frameworks", "numpy", "--quiet",
+                       "--json", str(json_path), "--html", str(html_path))
+        took = time.monotonic() - started
+        assert proc.returncode == 2, proc.stderr
+        (line,) = proc.stderr.strip().splitlines()
+        assert line.startswith(f"portability: error: cannot write the report {json_path or html_path}: ")
+        assert proc.stdout == ""  # nothing ran
+        assert took < 5, took  # the interpreter's start; no worker was launched
+
+
+def test_the_writability_probe_leaves_nothing_behind(tmp_path):
+    from portability.cli import _unwritable
+
+    assert _unwritable(str(tmp_path / "a" / "b" / "r.json")) is None
+    assert list(tmp_path.iterdir()) == []
+    assert _unwritable(str(tmp_path)) == "it is a folder"
+
+
+def test_a_report_that_cannot_be_written_does_not_drop_the_other(tmp_path):
+    """The JSON folder turns into a file while the run is in flight: the HTML is still written, the summary
+    shown, and the exit code is 2 with one line naming the JSON path."""
+    catalog = write_yaml(tmp_path, """
+ops:
+  - name: slow
+    category: test
+    summary: hangs past the timeout, so the test can act while the run is in flight
+    inputs: {x: {shape: [4]}}
+    reference: {call: numpy.tanh, args: [x]}
+    apis:
+      numpy: {call: numpy.tanh, args: [x], label: hang-here}
+""")
+    hanging, folder, html = tmp_path / "hanging", tmp_path / "out", tmp_path / "r.html"
+    folder.mkdir()
+    proc = start_cli("run", str(catalog), "--frameworks", "numpy", "--timeout", "2", "--json",
+                     str(folder / "r.json"), "--html", str(html), env=crashy_env(CRASHY_HANG_MARKER=str(hanging)))
+    try:
+        wait_for(hanging.exists, 120, "the run to be in flight")
+        folder.rmdir()
+        folder.write_text("now a file")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2, err
+    assert err.strip().splitlines() == [
+        f"portability: error: cannot write the report {folder / 'r.json'}: [Errno 17] File exists: '{folder}'"]
+    assert "slow" in out and f"wrote {html}" in out
+    assert "ended in timeout" in html.read_text()
