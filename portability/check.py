@@ -115,7 +115,8 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     for op in selected:
         found = classify(op, results, pairwise, _live_for(op, live))
         hazards += [_with_repro(op, h, seed, arrays, _repro_mode(h, results)) for h in found]
-        stale += stale_known(op, found)
+        if not interrupted:  # a record may match a case that never ran: staleness is unknown
+            stale += stale_known(op, found)
     environment = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "portability": __version__,

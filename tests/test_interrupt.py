@@ -30,6 +30,8 @@ ops:
       numpy:
         - {call: numpy.tanh, args: [x], label: hang-here}
         - {call: numpy.tanh, args: [x]}
+    known:
+      - {kind: timeout, apis: [hang-here], reason: it hangs on purpose, source: "https://example.org/hang"}
 """
 
 # A reference that takes many seconds in the parent (a pure-Python loop over a million LSTM steps): the
@@ -81,6 +83,7 @@ def test_first_ctrl_c_writes_the_partial_reports_and_exits_130(tmp_path):
     assert not [r for r in data["results"] if r["op"] == "stuck"]  # dropped in flight: not recorded as a crash
     assert not [h for h in data["hazards"] if h["kind"] in ("crash", "timeout")]
     assert data["timing"]["tasks_run"] == {"numpy": 1} and data["timing"]["tasks"] == {"numpy": 3}
+    assert data["stale_known"] == []  # "stuck" never ran: whether its known record still matches is unknown
     assert "INTERRUPTED: a partial report, 1 of 3 calls ran" in out
     page = paths["html"].read_text()
     assert "<strong>Interrupted:</strong>" in page and "1 of 3 calls" in page
