@@ -18,7 +18,7 @@ from portability import __version__
 from portability.compare import compare, pair_metrics, tolerance_for
 from portability.frameworks import BACKENDS, installed_version
 from portability.frameworks.numpy_ import execute_reference
-from portability.hazards import api_id, classify, stale_known
+from portability.hazards import FAULTS, api_id, classify, stale_known
 from portability.inputs import make_inputs, summarize
 from portability.plan import MODES, plan_call
 from portability.records import Hazard, Pairwise, Result
@@ -37,6 +37,7 @@ class Report:
     hazards: list[Hazard]
     stale_known: list[dict] = field(default_factory=list)
     timing: dict = field(default_factory=dict)
+    interrupted: bool = False  # stopped early (Ctrl-C): everything above is what ran before the stop
 
 
 def select_backends(names: list[str] | None) -> list[str]:
@@ -100,6 +101,7 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         compared[o.task.id] = _result(by_op[o.task.op], o, references[(o.task.op, o.task.case)])
 
     outcomes, infos = run_backends(pool, tasks, arrays, requests, timeout, bar, on_outcome)
+    interrupted = pool.stopping.is_set()  # set before the run ends only by an interrupt
     bar.close()
     t_run = time.perf_counter()
     results = [compared[o.task.id] for o in outcomes]
@@ -112,8 +114,9 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     hazards, stale = [], []
     for op in selected:
         found = classify(op, results, pairwise, _live_for(op, live))
-        hazards += [_with_repro(op, h, seed, arrays) for h in found]
-        stale += stale_known(op, found)
+        hazards += [_with_repro(op, h, seed, arrays, _repro_mode(h, results)) for h in found]
+        if not interrupted:  # a record may match a case that never ran: staleness is unknown
+            stale += stale_known(op, found)
     environment = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "portability": __version__,
@@ -124,7 +127,7 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         "compilation_cache": cache_dir,
         "dtypes": ["float32", *(d for d in dtypes or [] if d != "float32")],
         "precision": {"jax_enable_x64": True, "tf32": False},
-        "frameworks": {b: (infos[b].version if b in infos else installed_version(b)) for b in names},
+        "frameworks": {b: _version(b, infos.get(b)) for b in names},
         "framework_status": {b: {"status": infos[b].status, "message": infos[b].message, "restarts": infos[b].restarts}
                              for b in infos},
         "catalog": [{"path": p, "sha256": h} for p, h in catalog.files],
@@ -133,8 +136,17 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     ops_out = [_describe(op, seed, arrays, _live_for(op, live), names) for op in selected]
     timing = {"total_s": time.perf_counter() - t0, "backends_s": t_run - t0,
               "per_backend_s": {b: round(sum(o.elapsed_s for o in outcomes if o.task.backend == b), 3) for b in names},
-              "tasks": {b: len(tasks[b]) for b in names}}
-    return Report(environment, ops_out, results, pairwise, hazards, stale, timing)
+              "tasks": {b: len(tasks[b]) for b in names},
+              "tasks_run": {b: sum(o.task.backend == b for o in outcomes) for b in names}}
+    return Report(environment, ops_out, results, pairwise, hazards, stale, timing, interrupted)
+
+
+def _version(backend: str, info) -> str | None:
+    """The version a worker reported; for a worker that never got ready although its framework is installed
+    (it crashed, hung or was interrupted while starting), the installed one, so it is not shown as missing."""
+    if info is not None and (info.version or info.status == "not_installed"):
+        return info.version
+    return installed_version(backend) if backend in BACKENDS else None
 
 
 def _live_for(op, live: dict) -> dict:
@@ -240,9 +252,19 @@ def _with_reused_defaults(outcomes: list[Outcome]) -> list[Outcome]:
                        for o in _reused(outcomes)]
 
 
-def _with_repro(op, h: Hazard, seed: int, arrays: dict) -> Hazard:
+def _repro_mode(h: Hazard, results: list[Result]) -> str:
+    """The mode whose call shows the hazard: defaults for a default mismatch, and for a crash or timeout
+    that happened only in defaults mode (the aligned call of that API finished)."""
+    if h.kind == "default_argument_mismatch":
+        return "defaults"
+    if h.kind in FAULTS and not any(r.op == h.op and r.mode == "aligned" and r.status == h.kind
+                                    and api_id(r.framework, r.api) in h.apis for r in results):
+        return "defaults"
+    return "aligned"
+
+
+def _with_repro(op, h: Hazard, seed: int, arrays: dict, mode: str) -> Hazard:
     case = next((c for c in op.cases if c.name in h.cases), op.cases[0])
-    mode = "defaults" if h.kind == "default_argument_mismatch" else "aligned"
     repro = {}
     for ident in h.apis:
         backend, label = ident.split(":", 1)

@@ -1,8 +1,16 @@
-"""The command line: run / list / explain. Exit 0: done; 1: --fail-on hazards found; 2: bad usage or catalog."""
+"""The command line: run / list / explain / merge / diff, and its exit codes (``EXIT_CODES``).
+
+Every failure is one line on stderr: ``portability: error: ...`` for bad usage, catalogs and report
+files (2), ``portability: internal error: ...`` for a bug in portability itself (3; the traceback goes
+to a crash log, or to the screen with ``--debug``). Ctrl-C ends a run with its partial reports (130).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +18,54 @@ from portability.errors import UsageError
 
 DEFAULT_JSON = "reports/portability.json"
 DEFAULT_HTML = "reports/portability.html"
+SEED_MAX = 2**32 - 1  # a 32-bit seed, like the crc32 it is paired with in every input stream (inputs.input_seed)
+TEST_ADAPTERS_ENV = "PORTABILITY_TEST_ADAPTERS"
+EXIT_CODES = """exit codes:
+  0    the command completed (hazards may have been found)
+  1    hazards of a --fail-on kind were found (diff: new hazards with --fail-on new)
+  2    bad usage, a bad catalog or report file, or a report that could not be written (one line)
+  3    internal error, a bug in portability: one line; the traceback goes to a crash log
+       (portability-crash-*.log in the temp folder), or to the screen with --debug
+  130  interrupted (Ctrl-C): `run` first writes the reports of what ran, marked "interrupted": true;
+       a second Ctrl-C exits at once
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as the house's one line (``portability: error: ...``, exit 2)."""
+
+    def error(self, message: str):
+        print(f"portability: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number of seconds, not {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    return _int_in(text, 0, SEED_MAX)
+
+
+def _threads(text: str) -> int:
+    return _int_in(text, 1, None)
+
+
+def _int_in(text: str, low: int, high: int | None) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise argparse.ArgumentTypeError(f"expected an integer {bounds}, not {text!r}")
+    return value
 
 
 def _csv(text: str | None) -> list[str] | None:
@@ -17,78 +73,109 @@ def _csv(text: str | None) -> list[str] | None:
 
 
 def _default_cache() -> str:
-    import os
-
     return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "portability")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="portability", description="Cross-framework DL operation portability checker.")
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = _Parser(prog="portability", description="Cross-framework DL operation portability checker.",
+                epilog=EXIT_CODES, formatter_class=fmt)
+    p.add_argument("--debug", action="store_true",
+                   help="show the traceback of an internal error (exit 3) on the screen, not in a crash log")
+    common = argparse.ArgumentParser(add_help=False)  # --debug after the command works too
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the catalog in every installed framework and report hazards")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=[common], epilog=EXIT_CODES, formatter_class=fmt)
+
+    run = command("run", "run the catalog in every installed framework and report hazards")
     run.add_argument("catalog", nargs="*", help="YAML files or folders (default: the bundled opspecs/)")
     run.add_argument("--ops", help="comma-separated op names")
     run.add_argument("--frameworks", help="comma-separated backends: numpy,torch,tensorflow,jax,onnxruntime,onnx-reference")
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", type=_seed, default=0, help=f"input seed, 0..{SEED_MAX} (default 0)")
     run.add_argument("--dtypes", help="extra float dtypes to sweep: float16,bfloat16,float64 (float32 always runs)")
     run.add_argument("--json", default=DEFAULT_JSON, help=f"JSON report path (default {DEFAULT_JSON})")
     run.add_argument("--html", default=DEFAULT_HTML, help=f"HTML report path (default {DEFAULT_HTML})")
     run.add_argument("--fail-on", help="comma-separated hazard kinds, 'any', or 'new' (with --baseline) that make the exit code 1")
     run.add_argument("--baseline", help="a JSON report: only hazards not in it count as new")
-    run.add_argument("--timeout", type=float, default=60.0, help="per-case timeout in seconds (default 60)")
-    run.add_argument("--threads", type=int, default=1, help="threads per framework (default 1)")
+    run.add_argument("--timeout", type=_seconds, default=60.0, help="per-case timeout in seconds, > 0 (default 60)")
+    run.add_argument("--threads", type=_threads, default=1, help="threads per framework, >= 1 (default 1)")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
     run.add_argument("--cache-dir", default=_default_cache(),
                      help="compilation cache for frameworks that compile each call (JAX); '' turns it off "
                           "(default: $XDG_CACHE_HOME/portability)")
 
-    ls = sub.add_parser("list", help="the ops in the catalog and which frameworks implement them")
+    ls = command("list", "the ops in the catalog and which frameworks implement them")
     ls.add_argument("catalog", nargs="*")
     ls.add_argument("--category")
     ls.add_argument("--framework")
     ls.add_argument("--coverage", action="store_true", help="the op x framework support matrix")
     ls.add_argument("--markdown", action="store_true", help="with --coverage: a Markdown table (for the README)")
 
-    mg = sub.add_parser("merge", help="merge result shards (one per framework version) into one matrix report")
+    mg = command("merge", "merge result shards (one per framework version) into one matrix report")
     mg.add_argument("shards", nargs="+", help="JSON reports written by `portability run`")
     mg.add_argument("--json", default="reports/matrix.json")
     mg.add_argument("--html", default="reports/matrix.html")
 
-    df = sub.add_parser("diff", help="new, fixed and changed hazards between two JSON reports")
+    df = command("diff", "new, fixed and changed hazards between two JSON reports")
     df.add_argument("old")
     df.add_argument("new")
     df.add_argument("--json", default="", help="also write the diff as JSON")
     df.add_argument("--fail-on", help="'new': exit 1 when there are new hazards")
 
-    ex = sub.add_parser("explain", help="one op: each API's call, defaults, hazards, and the fix for a port")
+    ex = command("explain", "one op: each API's call, defaults, hazards, and the fix for a port")
     ex.add_argument("op")
     ex.add_argument("catalog", nargs="*")
     ex.add_argument("--from", dest="source", help="the framework you port from")
     ex.add_argument("--to", dest="target", help="the framework you port to")
-    ex.add_argument("--seed", type=int, default=0)
+    ex.add_argument("--seed", type=_seed, default=0)
     ex.add_argument("--quiet", action="store_true")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    commands = {"run": cmd_run, "list": cmd_list, "merge": cmd_merge, "diff": cmd_diff, "explain": cmd_explain}
     try:
-        if args.command == "run":
-            return cmd_run(args)
-        if args.command == "list":
-            return cmd_list(args)
-        if args.command == "merge":
-            return cmd_merge(args)
-        if args.command == "diff":
-            return cmd_diff(args)
-        return cmd_explain(args)
+        return commands[args.command](args)
     except UsageError as exc:
         print(f"portability: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("portability: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed early (`| head`): not a bug; say nothing more on a dead pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as exc:
+        if args.debug:
+            raise
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """Exit 3: one line on stderr; the full traceback in a crash log that a bug report can attach."""
+    import tempfile
+    import time
+    import traceback
+
+    from portability import __version__
+
+    text = "".join(traceback.format_exception(exc))
+    path = os.path.join(tempfile.gettempdir(),
+                        f"portability-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log")
+    try:
+        with open(path, "w", encoding="utf-8") as log:
+            log.write(f"portability {__version__}, Python {sys.version.split()[0]}\n"
+                      f"command: {' '.join(sys.argv)}\n\n{text}")
+        where = f"traceback written to {path}"
+    except OSError as err:  # no crash log: the traceback must not be lost, so it goes to the screen
+        sys.stderr.write(text)
+        where = f"traceback above (could not write {path}: {err.strerror or err})"
+    message = " ".join(str(exc).split())
+    print(f"portability: internal error: {type(exc).__name__}: {message}; {where}", file=sys.stderr)
+    return 3
 
 
 def _check_backends(names: list[str] | None) -> None:
@@ -126,8 +213,7 @@ def _read_report(path: str) -> dict:
 
 
 def cmd_run(args) -> int:
-    from portability.check import FLOAT_DTYPES, run_check, start_pool
-    from portability.report import jsonio, terminal
+    from portability.check import FLOAT_DTYPES, run_check, select_backends, start_pool
     from portability.spec import load_catalog
 
     ops, backends, dtypes = _csv(args.ops), _csv(args.frameworks), _csv(args.dtypes)
@@ -139,24 +225,32 @@ def cmd_run(args) -> int:
     if "new" in fail_on and not args.baseline:
         raise UsageError("--fail-on new needs --baseline FILE")
     baseline = _read_report(args.baseline) if args.baseline else None
+    targets = _report_targets(args.json, args.html)  # before the run: a bad path costs a second, not the run
     # Workers import their frameworks (seconds) while the catalog loads and the inputs are made.
-    with start_pool(backends, args.threads, args.cache_dir or None) as pool:
+    with start_pool(select_backends(backends), args.threads, args.cache_dir or None, _test_adapters()) as pool, \
+            _ctrl_c_stops(pool):
         catalog = load_catalog(args.catalog or None)
         _check_ops(catalog, ops)
         report = run_check(catalog, ops=ops, seed=args.seed, timeout=args.timeout, threads=args.threads,
                            progress=not args.quiet, dtypes=dtypes, cache_dir=args.cache_dir or None, pool=pool)
+        pool.close()  # the run is over: from here on a Ctrl-C exits at once
+        return _report_run(report, targets, fail_on, baseline, args.baseline)
+
+
+def _report_run(report, targets: list, fail_on: list[str], baseline: dict | None, baseline_path: str | None) -> int:
+    """Summary, report files, exit code: 130 when interrupted, 2 when a report could not be written, 1 for
+    --fail-on hazards, else 0."""
+    from portability.report import jsonio, terminal
+
     data = jsonio.to_dict(report)
     print(terminal.run_summary(data))  # first: a report file that cannot be written loses nothing on screen
-    try:
-        if args.json:
-            jsonio.write(data, args.json)
-        if args.html:
-            from portability.report import html
-
-            html.write(data, args.html)
-    except OSError as exc:  # the run is done; say where it could not be written, as bad usage
-        raise UsageError(f"cannot write the report: {exc}") from None
-    written = [p for p in (args.json, args.html) if p]
+    written, failed = _write_reports(data, targets)
+    for line in failed:
+        print(f"portability: error: {line}", file=sys.stderr)
+    if report.interrupted:
+        where = f"partial reports written to {', '.join(written)}" if written else "no report written"
+        print(f"portability: interrupted; {where}", file=sys.stderr)
+        return 130
     if written:
         print("wrote " + ", ".join(written))
     failing = [h for h in data["hazards"] if not h["known"] and ("any" in fail_on or h["kind"] in fail_on)]
@@ -164,10 +258,107 @@ def cmd_run(args) -> int:
         from portability.matrix import diff_reports
 
         new = diff_reports(baseline, data)["new"]
-        print(f"{len(new)} hazard(s) not in the baseline {args.baseline}")
+        print(f"{len(new)} hazard(s) not in the baseline {baseline_path}")
         if "new" in fail_on:
             failing += new
+    if failed:
+        return 2
     return 1 if failing else 0
+
+
+def _report_targets(json_path: str, html_path: str) -> list[tuple]:
+    """(path, writer) of each report asked for, each checked writable now."""
+    from portability.report import html, jsonio
+
+    targets = [(p, w) for p, w in ((json_path, jsonio.write), (html_path, html.write)) if p]
+    if json_path and json_path == html_path:
+        raise UsageError(f"--json and --html name the same file {json_path}")
+    for path, _ in targets:
+        problem = _unwritable(path)
+        if problem:
+            raise UsageError(f"cannot write the report {path}: {problem}")
+    return targets
+
+
+def _unwritable(path: str) -> str | None:
+    """Why no report can be written at ``path``, or None. Tried for real (root may write anywhere, a file
+    system may be read-only): missing folders are made and a probe file written, then all removed again."""
+    import tempfile
+
+    target = Path(path)
+    if target.is_dir():
+        return "it is a folder"
+    created: list[Path] = []
+    try:
+        for folder in reversed([d for d in (target.parent, *target.parent.parents) if not d.exists()]):
+            folder.mkdir()
+            created.append(folder)
+        fd, probe = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    finally:
+        for folder in reversed(created):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+    return None
+
+
+def _write_reports(data: dict, targets: list[tuple]) -> tuple[list[str], list[str]]:
+    """Write every report, each whatever happened to the others: (paths written, one line per failure).
+    A failure that is no OSError is a bug, raised once the other reports are written."""
+    written, failed, bug = [], [], None
+    for path, write in targets:
+        try:
+            write(data, path)
+            written.append(path)
+        except OSError as exc:
+            failed.append(f"cannot write the report {path}: {exc}")
+        except Exception as exc:
+            bug = bug or exc
+    if bug is not None:
+        raise bug
+    return written, failed
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops(pool):
+    """While a run goes, the first Ctrl-C stops it: no new task starts, the workers are killed, and the
+    reports of what ran are still written. Once the pool is stopping (a first Ctrl-C, or the run is
+    over) Ctrl-C raises KeyboardInterrupt at once."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+
+    def on_sigint(signum, frame):
+        if pool.stopping.is_set():
+            pool.kill_processes()
+            raise KeyboardInterrupt
+        pool.interrupt()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+
+
+def _test_adapters() -> dict[str, str] | None:
+    """A testing seam: ``PORTABILITY_TEST_ADAPTERS=numpy=crashy_adapter`` runs a backend with another adapter
+    module, so the CLI's handling of crashes, hangs and Ctrl-C is tested with workers that really die
+    (tests/crashy_adapter.py). It is read from the user's own environment only, never from a catalog
+    (catalogs are untrusted data), and names a module that user could run anyway."""
+    text = os.environ.get(TEST_ADAPTERS_ENV, "")
+    pairs = [item.partition("=") for item in _csv(text) or []]
+    if any(not (backend and sep and module) for backend, sep, module in pairs):
+        raise UsageError(f"{TEST_ADAPTERS_ENV}: expected backend=module[,backend=module], not {text!r}")
+    modules = {backend.strip(): module.strip() for backend, _, module in pairs}
+    _check_backends(list(modules))
+    return modules or None
 
 
 def cmd_merge(args) -> int:

@@ -23,6 +23,7 @@ SEVERITY = {
     "default_drift": "low",
 }
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+FAULTS = ("crash", "timeout")  # the call never finished: nothing was measured
 
 
 def api_id(backend: str, label: str) -> str:
@@ -81,10 +82,13 @@ def classify(op, results: list[Result], pairwise: list[Pairwise], live: dict) ->
 
 
 def _outcome_hazards(op, results: list[Result]) -> list[Hazard]:
-    """Per API: divergence, shape/dtype/non-finite mismatches, unsupported, error, crash, timeout (aligned mode)."""
+    """Per API: divergence, shape/dtype/non-finite mismatches, unsupported and error in aligned mode (what
+    defaults mode does differently is the default mismatches' evidence), and crash and timeout in any mode:
+    a call that never finished is a finding wherever it happened."""
+    aligned = {(r.case, r.framework, r.api): r for r in results if r.mode == "aligned"}
     groups: dict[tuple, list[Result]] = defaultdict(list)
     for r in results:
-        if r.mode != "aligned" or r.status == "not_installed":
+        if r.status == "not_installed" or (r.mode != "aligned" and not _own_fault(r, aligned)):
             continue
         for kind in _kinds_of(r):
             groups[(kind, r.framework, r.api)].append(r)
@@ -92,6 +96,13 @@ def _outcome_hazards(op, results: list[Result]) -> list[Hazard]:
     for (kind, backend, label), rs in groups.items():
         hazards.append(_outcome_hazard(op, kind, backend, label, rs))
     return hazards
+
+
+def _own_fault(r: Result, aligned: dict) -> bool:
+    """A crash or timeout of a defaults-mode call that is not the aligned call's outcome again (an API
+    without defaults reuses its aligned result for defaults mode)."""
+    same = aligned.get((r.case, r.framework, r.api))
+    return r.status in FAULTS and not (same and same.status == r.status and same.message == r.message)
 
 
 def _kinds_of(r: Result) -> list[str]:
@@ -112,7 +123,8 @@ def _kinds_of(r: Result) -> list[str]:
 def _outcome_hazard(op, kind: str, backend: str, label: str, rs: list[Result]) -> Hazard:
     cases = tuple(dict.fromkeys(r.case for r in rs))
     worst = max(rs, key=lambda r: (r.max_abs_error or 0.0))
-    where = f"{api_id(backend, label)} on {', '.join(cases)}"
+    runs = dict.fromkeys(r.case + (" in defaults mode" if r.mode == "defaults" else "") for r in rs)
+    where = f"{api_id(backend, label)} on {', '.join(runs)}"
     if kind == "numeric_divergence":
         ulp = f"max {worst.max_ulp:.0f} ULP, " if worst.max_ulp is not None else ""
         limits = f"rtol={worst.rtol:.2g}, atol={worst.atol:.2g}" if worst.rtol is not None else "exact comparison"
@@ -222,7 +234,12 @@ def _default_mismatch(op, p, having: dict, table: dict, results, pairwise) -> Ha
                   f"{', '.join(also)})")
         severity = "medium"
     else:
-        effect, severity = "no two of them ran in defaults mode here", "low"
+        effect, severity = "no two of them finished in defaults mode here", "low"
+    unfinished = _unfinished(having, results)
+    if unfinished:  # what a call that never finished would have shown is unknown: never report it as harmless
+        names = ", ".join(api_id(*key) for key in unfinished)
+        effect += f"; not measured for {names} (crash or timeout in defaults mode)"
+        severity = min(severity, "medium", key=SEVERITY_ORDER.get)
     fixes = list(dict.fromkeys(f for key in having if (f := explicit_call(table[key][0], p, canonical, op)) is not None))
     return Hazard(
         op=op.name, kind="default_argument_mismatch",
@@ -235,6 +252,12 @@ def _default_mismatch(op, p, having: dict, table: dict, results, pairwise) -> Ha
         divergence=({"max_abs_error": observed, "between": [worst.a, worst.b], "case": worst.case,
                      "max_ulp": worst.max_ulp} if worst else None),
     )
+
+
+def _unfinished(having: dict, results: list[Result]) -> list[tuple]:
+    """The (backend, label) of APIs in ``having`` whose defaults-mode call crashed or timed out on some case."""
+    return [key for key in having
+            if any((r.framework, r.api) == key and r.mode == "defaults" and r.status in FAULTS for r in results)]
 
 
 def explicit_call(api, p: str, value, op) -> str | None:

@@ -3,6 +3,11 @@
 A crash (the worker dies), a hang (no reply within the per-case timeout) or an exception is
 recorded as that case's outcome, the worker is restarted, and the run goes on: nothing already
 computed is lost. Workers are fresh interpreters, never forks: a fork after torch or TF ran an op hangs.
+
+A worker that dies before it says "ready" is started again (``STARTUP_RETRIES``); one that never starts
+marks its backend's remaining cases with why. ``Pool.interrupt`` (the CLI's first Ctrl-C) makes every
+driver stop taking tasks and kills the workers: the calls in flight are dropped, never recorded as
+crashes, and the run returns what it has.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from queue import Empty, Queue
 from portability.frameworks import BACKENDS
 
 STARTUP_TIMEOUT_S = 300.0
+STARTUP_RETRIES = 2  # a worker that dies before "ready" is started again this many times before it counts as dead
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,7 @@ class Outcome:
 class BackendInfo:
     name: str
     version: str | None
-    status: str  # ready | not_installed | error
+    status: str  # ready | not_installed | error (load raised) | crash / timeout (never started) | interrupted
     message: str = ""
     live_defaults: dict = field(default_factory=dict)  # label -> {param: value}
     restarts: int = 0
@@ -66,15 +72,21 @@ class WorkerTimeout(Exception):
     pass
 
 
+class Stopped(Exception):
+    """The pool is stopping (Ctrl-C): the call in flight is dropped, not recorded as a crash."""
+
+
 class Worker:
     """A handle on one backend's worker process; restartable after a crash or a hang.
 
     The worker is a fresh interpreter (``python -m portability.worker``), not a multiprocessing
     child: it never re-imports the caller's __main__, and nothing is ever forked."""
 
-    def __init__(self, backend: str, settings: dict, module: str | None = None):
+    def __init__(self, backend: str, settings: dict, module: str | None = None,
+                 stopping: threading.Event | None = None):
         self.backend, self.settings = backend, settings
         self.module = module or BACKENDS[backend].module
+        self.stopping = stopping or threading.Event()  # set by its pool: a death is then expected, not a crash
         self.log_path = os.path.join(tempfile.mkdtemp(prefix=f"portability-{backend}-"), "worker.log")
         self.proc = self.conn = None
         self.ready = False  # set once the framework has imported and the worker said so
@@ -132,6 +144,13 @@ class Worker:
         except OSError:
             pass
         return f"worker exited with code {code}" + (f"; last output: {tail}" if tail else "")
+
+    def kill_process(self):
+        """Kill the process only: safe from a signal handler or another thread while the driving thread
+        still holds the connection (it sees the death and closes it)."""
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
 
     def kill(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -196,25 +215,70 @@ class Pool:
     """The workers of a run, launched up front so framework imports overlap the parent's own preparation.
 
     A backend whose registry entry asks for several workers (cheap import, costly per-call compile:
-    JAX) gets that many, sharing one task queue. ``modules`` maps a backend to another adapter module."""
+    JAX) gets that many, sharing one task queue. ``modules`` maps a backend to another adapter module.
+    ``stopping`` is set by ``interrupt`` or ``close``: from then on no driver takes a task or restarts a worker."""
 
     def __init__(self, backends: list[str], settings: dict, modules: dict[str, str] | None = None):
         modules = modules or {}
+        self.stopping = threading.Event()
         self.workers: dict[str, list[Worker]] = {}
         for b in backends:
             n = BACKENDS[b].workers if b in BACKENDS and b not in modules else 1
-            self.workers[b] = [Worker(b, settings, modules.get(b)).launch() for _ in range(max(1, n))]
+            self.workers[b] = [Worker(b, settings, modules.get(b), self.stopping).launch() for _ in range(max(1, n))]
+
+    def _all(self) -> list[Worker]:
+        return [w for ws in self.workers.values() for w in ws]
+
+    def interrupt(self):
+        """Stop the run now (Ctrl-C): no new task is taken, the calls in flight end with their workers."""
+        self.stopping.set()
+        self.kill_processes()
+
+    def kill_processes(self):
+        for w in self._all():
+            w.kill_process()
 
     def close(self):
-        for ws in self.workers.values():
-            for w in ws:
-                w.stop()
+        self.stopping.set()
+        for w in self._all():
+            w.stop()
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
+        if exc_type is not None:  # an error or a second Ctrl-C: no polite goodbyes, no worker left behind
+            self.interrupt()
         self.close()
+
+
+class _Shared:
+    """What the drivers of one backend share: the task queue, the live-defaults request (sent by the first
+    worker that is ready) and how many workers may still run tasks (the last one to give up marks the rest)."""
+
+    def __init__(self, groups: list[list[Task]], defaults_request: list, workers: int):
+        self.queue: Queue[list[Task]] = Queue()
+        for group in groups:
+            self.queue.put(group)
+        self._defaults, self._alive, self._lock = defaults_request, workers, threading.Lock()
+
+    def take_defaults_request(self) -> list:
+        with self._lock:
+            request, self._defaults = self._defaults, []
+        return request
+
+    def give_up(self) -> bool:
+        """One worker cannot run tasks; True when it was the last that could."""
+        with self._lock:
+            self._alive -= 1
+            return self._alive == 0
+
+    def groups(self, stopping: threading.Event):
+        while not stopping.is_set():
+            try:
+                yield self.queue.get_nowait()
+            except Empty:
+                return
 
 
 def run_backends(pool: Pool, tasks: dict[str, list[Task]], arrays: dict, defaults_requests: dict[str, list],
@@ -222,37 +286,53 @@ def run_backends(pool: Pool, tasks: dict[str, list[Task]], arrays: dict, default
     """Run each backend's tasks in its pool workers, all backends in parallel; return every outcome.
 
     ``on_outcome(outcome)`` is called from the driving threads as outcomes arrive, so the parent can
-    compare results while the frameworks are still working."""
+    compare results while the frameworks are still working. After ``pool.interrupt()`` it returns the
+    outcomes gathered so far; an exception in a driving thread is raised here, never lost with its thread."""
     outcomes: list[Outcome] = []
     infos: dict[str, BackendInfo] = {}
+    errors: list[BaseException] = []
     lock = threading.Lock()
 
-    def drive(worker: Worker, queue: "Queue[list[Task]]", first: bool):
-        backend = worker.backend
-        result, info = _drive_backend(worker, queue, arrays, defaults_requests.get(backend, []) if first else [],
-                                      timeout, progress, on_outcome)
-        with lock:
-            outcomes.extend(result)
-            if first or backend not in infos:
-                infos[backend] = info if backend not in infos else _merge(info, infos[backend])
-            else:
-                infos[backend] = _merge(infos[backend], info)
+    def drive(worker: Worker, shared: _Shared):
+        try:
+            result, info = _drive_backend(worker, shared, arrays, timeout, progress, on_outcome)
+            with lock:
+                outcomes.extend(result)
+                infos[worker.backend] = _merge(infos.get(worker.backend), info)
+        except BaseException as exc:  # a bug in the parent's own code: stop the run and raise it in the main thread
+            if not pool.stopping.is_set():
+                errors.append(exc)
+                pool.interrupt()
 
     threads = []
     for backend, backend_tasks in tasks.items():
-        queue: Queue[list[Task]] = Queue()
-        for group in _groups(backend_tasks, batches(pool.workers[backend][0].module)):
-            queue.put(group)
-        for i, worker in enumerate(pool.workers[backend]):
-            threads.append(threading.Thread(target=drive, args=(worker, queue, i == 0), name=f"drive-{backend}-{i}",
-                                            daemon=True))
+        workers = pool.workers[backend]
+        shared = _Shared(_groups(backend_tasks, batches(workers[0].module)), defaults_requests.get(backend, []),
+                         len(workers))
+        threads += [threading.Thread(target=drive, args=(w, shared), name=f"drive-{backend}-{i}", daemon=True)
+                    for i, w in enumerate(workers)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    _join(threads, pool)
+    if errors:
+        raise errors[0]
     order = {b: i for i, b in enumerate(BACKENDS)}
     outcomes.sort(key=lambda o: (o.task.id, order.get(o.task.backend, 99)))
     return outcomes, infos
+
+
+def _join(threads: list[threading.Thread], pool: Pool) -> None:
+    """Wait for the driving threads. Once the pool stops, kill any worker a driver launched meanwhile, so no
+    driver waits on a worker's start; a KeyboardInterrupt here (no handler installed) stops the pool first."""
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(0.5)
+                if pool.stopping.is_set():
+                    pool.kill_processes()
+    except BaseException:
+        pool.interrupt()
+        raise
 
 
 def batches(module: str) -> bool:
@@ -278,66 +358,112 @@ def _groups(tasks: list[Task], batched: bool) -> list[list[Task]]:
     return [ts[i:i + BATCH_LIMIT] for ts in families.values() for i in range(0, len(ts), BATCH_LIMIT)]
 
 
-def _merge(primary: BackendInfo, other: BackendInfo) -> BackendInfo:
-    """The first worker's info (version, live defaults) with every worker's restarts."""
-    primary.restarts += other.restarts
+def _merge(seen: BackendInfo | None, info: BackendInfo) -> BackendInfo:
+    """One backend's info from its workers: a ready worker's version and live defaults, every worker's
+    restarts, and a word on a worker that never started while another one ran the cases."""
+    if seen is None:
+        return info
+    primary, other = (seen, info) if seen.status == "ready" or info.status != "ready" else (info, seen)
+    primary.restarts = seen.restarts + info.restarts
+    primary.live_defaults = primary.live_defaults or other.live_defaults
+    if primary.status == "ready" and other.status not in ("ready", "interrupted"):
+        primary.message = "; ".join(m for m in (primary.message, f"a second worker: {other.message}") if m)
     return primary
 
 
-def _drive_backend(worker, queue, arrays, defaults_request, timeout, progress, on_outcome=None):
-    backend = worker.backend
+def _drive_backend(worker: Worker, shared: _Shared, arrays, timeout, progress, on_outcome=None):
+    """One worker's share of its backend's tasks. A worker that cannot run (never started, or could not be
+    restarted) leaves the queue to its siblings; the last one marks the remaining tasks with why."""
     on_outcome = on_outcome or (lambda o: None)
     outcomes: list[Outcome] = []
 
-    def drain():
-        while True:
-            try:
-                yield queue.get_nowait()
-            except Empty:
-                return
+    def record(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        on_outcome(outcome)
+        progress.advance(worker.backend)
 
+    info = _interrupted(worker.backend)
     try:
-        info = _ready(worker, backend)
-        if info.status != "ready":
-            status = "not_installed" if info.status == "not_installed" else "error"
-            for group in drain():
+        info = _ready(worker)
+        if info.status == "ready":
+            _read_live_defaults(worker, info, shared.take_defaults_request(), timeout)
+            for group in shared.groups(worker.stopping):
+                for outcome in _run_group(worker, info, group, arrays, timeout):
+                    record(outcome)
+                if info.status != "ready":  # its worker could not be restarted
+                    break
+        if info.status not in ("ready", "interrupted") and shared.give_up():
+            for group in shared.groups(worker.stopping):
                 for t in group:
-                    outcomes.append(Outcome(t, status, None, info.message, 0.0))
-                    on_outcome(outcomes[-1])
-                    progress.advance(backend)
-            return outcomes, info
-        if defaults_request:
-            try:
-                info.live_defaults = worker.request(("defaults", defaults_request), timeout)[1]
-            except (WorkerDied, WorkerTimeout) as exc:
-                info.message = f"reading live defaults failed: {exc}"
-                worker.kill()
-                _restart(worker, info)
-        for group in drain():
-            for outcome in _run_group(worker, info, group, arrays, timeout):
-                outcomes.append(outcome)
-                on_outcome(outcome)
-                progress.advance(backend)
-        return outcomes, info
+                    record(_unavailable(t, info))
+    except Stopped:
+        pass
     finally:
         worker.stop()
+    return outcomes, info
 
 
-def _ready(worker: Worker, backend: str) -> BackendInfo:
+def _read_live_defaults(worker: Worker, info: BackendInfo, request: list, timeout: float) -> None:
+    if not request:
+        return
     try:
-        reply = worker.receive(STARTUP_TIMEOUT_S)
+        info.live_defaults = worker.request(("defaults", request), timeout)[1]
     except (WorkerDied, WorkerTimeout) as exc:
-        return BackendInfo(backend, None, "error", f"worker failed to start: {exc}")
-    if reply[0] == "ready":
-        return BackendInfo(backend, reply[1], "ready")
-    return BackendInfo(backend, None, reply[0], reply[1])
+        if worker.stopping.is_set():
+            raise Stopped from None
+        info.message = f"reading live defaults failed: {exc}"
+        _restart(worker, info)
+
+
+def _ready(worker: Worker) -> BackendInfo:
+    """Wait for the worker's "ready"; one that dies first is started again, up to STARTUP_RETRIES times.
+    A worker that never answers within STARTUP_TIMEOUT_S is not retried (that would cost as much again)."""
+    backend, death = worker.backend, None
+    for attempt in range(STARTUP_RETRIES + 1):
+        if attempt:
+            worker.kill()
+            if worker.stopping.is_set():
+                return _interrupted(backend, attempt)
+            worker.launch()
+        try:
+            reply = worker.receive(STARTUP_TIMEOUT_S)
+        except WorkerTimeout as exc:
+            return BackendInfo(backend, None, "timeout", f"worker never started: {exc}", restarts=attempt)
+        except WorkerDied as exc:
+            if worker.stopping.is_set():
+                return _interrupted(backend, attempt)
+            death = exc
+            continue
+        if reply[0] == "ready":
+            return BackendInfo(backend, reply[1], "ready", restarts=attempt)
+        return BackendInfo(backend, None, reply[0], reply[1], restarts=attempt)
+    return BackendInfo(backend, None, "crash", f"worker never started ({STARTUP_RETRIES + 1} attempts): {death}",
+                       restarts=STARTUP_RETRIES)
+
+
+def _interrupted(backend: str, restarts: int = 0) -> BackendInfo:
+    return BackendInfo(backend, None, "interrupted", "stopped before the worker was ready", restarts=restarts)
 
 
 def _restart(worker: Worker, info: BackendInfo) -> None:
-    info.restarts += 1
-    reply = worker.start()
-    if reply[0] != "ready":
-        raise WorkerDied(f"restart failed: {reply[1]}")
+    """A fresh worker after a crash or hang; if none starts, ``info`` says so and the backend stops running."""
+    worker.kill()
+    if worker.stopping.is_set():
+        raise Stopped
+    worker.launch()
+    again = _ready(worker)
+    info.restarts += 1 + again.restarts
+    if again.status == "interrupted":
+        raise Stopped
+    if again.status != "ready":
+        info.status, info.message = again.status, f"restart failed: {again.message}"
+
+
+def _unavailable(task: Task, info: BackendInfo) -> Outcome:
+    """A task its backend could not run: the backend's status (not_installed, error, crash, timeout) and why."""
+    if task.plan.unsupported:
+        return Outcome(task, "unsupported", None, task.plan.unsupported, 0.0)
+    return Outcome(task, info.status, None, info.message, 0.0)
 
 
 def _run_group(worker: Worker, info: BackendInfo, group: list[Task], arrays: dict, timeout: float) -> list[Outcome]:
@@ -352,26 +478,23 @@ def _run_group(worker: Worker, info: BackendInfo, group: list[Task], arrays: dic
         replies = {r[0]: r for r in worker.request(("run_batch", items), timeout * len(items))[1]}
         return outcomes + [Outcome(t, *replies[t.id][1:]) for t in runnable]
     except (WorkerDied, WorkerTimeout):
-        worker.kill()
+        if worker.stopping.is_set():
+            raise Stopped from None
         _restart(worker, info)
         return outcomes + [_run_task(worker, info, t, arrays[(t.op, t.case)], timeout) for t in runnable]
 
 
 def _run_task(worker: Worker, info: BackendInfo, task: Task, arrays: dict, timeout: float) -> Outcome:
-    if task.plan.unsupported:
-        return Outcome(task, "unsupported", None, task.plan.unsupported, 0.0)
-    if info.status != "ready":
-        return Outcome(task, "error", None, f"{info.name} worker unavailable: {info.message}", 0.0)
+    if task.plan.unsupported or info.status != "ready":
+        return _unavailable(task, info)
     start = time.perf_counter()
     try:
         reply = worker.request(("run", task.id, task.plan, arrays), timeout)
         _, _, status, outputs, text, elapsed = reply
         return Outcome(task, status, outputs, text, elapsed)
     except (WorkerDied, WorkerTimeout) as exc:
+        if worker.stopping.is_set():
+            raise Stopped from None
         status = "timeout" if isinstance(exc, WorkerTimeout) else "crash"
-        worker.kill()
-        try:
-            _restart(worker, info)
-        except (WorkerDied, WorkerTimeout) as again:
-            info.status, info.message = "error", str(again)
+        _restart(worker, info)
         return Outcome(task, status, None, str(exc), time.perf_counter() - start)

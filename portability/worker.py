@@ -134,6 +134,11 @@ def _short(text: str, limit: int = 600) -> str:
 
 if __name__ == "__main__":
     import json
+    import signal
+
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides (it stops the run and kills
+    # its workers), so a worker never dies mid-case with a KeyboardInterrupt traceback in its log.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from multiprocessing.connection import Connection
 
     main(Connection(int(sys.argv[1])), sys.argv[2], json.loads(sys.argv[3]))

@@ -1,10 +1,15 @@
-"""The CLI as a user runs it (real processes): exit codes 0/1/2, reports written, clean piped output."""
+"""The CLI as a user runs it (real processes): exit codes 0/1/2/3, reports written, clean piped output."""
 
 import json
 import subprocess
 import sys
+import time
 
-from conftest import DATA, ROOT, run_cli
+import pytest
+from conftest import DATA, ROOT, run_cli, write_yaml
+from procs import crashy_env, start_cli, wait_for, worker_pids
+
+from portability.cli import SEED_MAX, build_parser, main
 
 FRAMEWORK_MODULES = ("torch", "tensorflow", "jax", "onnx", "onnxruntime", "keras")
 
@@ -109,10 +114,142 @@ def test_progress_shows_on_a_terminal_and_quiet_silences_it(tmp_path):
     assert code == 0 and "onnxruntime 1/1" not in text
 
 
-def test_an_unwritable_report_path_exits_2_after_showing_the_results(tmp_path):
+def test_help_documents_the_exit_codes():
+    for args in (["--help"], ["run", "--help"]):
+        proc = run_cli(*args)
+        assert proc.returncode == 0
+        assert "exit codes:" in proc.stdout and "internal error" in proc.stdout and "130" in proc.stdout
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--timeout", "0"), ("--timeout", "-1"), ("--timeout", "inf"), ("--timeout", "nan"), ("--timeout", "soon"),
+    ("--seed", "-1"), ("--seed", str(SEED_MAX + 1)), ("--seed", "1.5"),
+    ("--threads", "0"), ("--threads", "-2"), ("--threads", "many"),
+])
+def test_a_bad_option_value_exits_2_with_one_line_naming_the_option(option, value, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", option, value])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert err.count("\n") == 1 and err.startswith(f"portability: error: argument {option}: ") and value in err
+
+
+def test_option_values_at_their_bounds_are_accepted():
+    args = build_parser().parse_args(["run", "--seed", str(SEED_MAX), "--threads", "1", "--timeout", "0.5"])
+    assert (args.seed, args.threads, args.timeout) == (SEED_MAX, 1, 0.5)
+    assert build_parser().parse_args(["explain", "gelu", "--seed", "0"]).seed == 0
+
+
+def test_a_bad_option_value_exits_2_from_the_shell_too():
+    proc = run_cli("run", "--timeout", "-3")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "portability: error: argument --timeout: expected a positive, finite number of seconds, not '-3' "
+        "(see `portability run --help`)"]
+
+
+def test_an_internal_error_exits_3_with_one_line_and_a_crash_log(tmp_path, monkeypatch, capsys):
+    """Any unexpected exception is a bug in portability: one line, exit 3, the traceback in a file."""
+    import tempfile
+
+    import portability.coverage
+
+    def broken(catalog):
+        raise RuntimeError("coverage is\nbroken")
+
+    monkeypatch.setattr(portability.coverage, "coverage", broken)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert main(["list", str(DATA / "roundtrip.yaml")]) == 3
+    err = capsys.readouterr().err
+    (log,) = tmp_path.glob("portability-crash-*.log")
+    assert err.splitlines() == [f"portability: internal error: RuntimeError: coverage is broken; "
+                                f"traceback written to {log}"]
+    text = log.read_text()
+    assert "Traceback (most recent call last)" in text and "in broken" in text and "RuntimeError" in text
+
+
+def test_debug_lets_the_traceback_show(monkeypatch):
+    import portability.coverage
+
+    monkeypatch.setattr(portability.coverage, "coverage", lambda catalog: 1 / 0)
+    for argv in (["--debug", "list"], ["list", "--debug"]):
+        with pytest.raises(ZeroDivisionError):
+            main(argv + [str(DATA / "roundtrip.yaml")])
+
+
+def test_a_bug_in_a_driving_thread_exits_3_and_leaves_no_worker(tmp_path):
+    """An adapter that returns no outputs breaks its contract: the parent's comparison fails in a driving
+    thread. That is a bug in portability, raised in the main thread (exit 3), never lost with its thread."""
+    catalog = write_yaml(tmp_path, """
+ops:
+  - name: empty
+    category: test
+    summary: the adapter returns nothing
+    inputs: {x: {shape: [4]}}
+    reference: {call: numpy.tanh, args: [x]}
+    apis:
+      numpy: {call: numpy.tanh, args: [x], label: no-outputs-here}
+""")
+    proc = run_cli("run", str(catalog), "--frameworks", "numpy", "--json", "", "--html", "",
+                   "--cache-dir", str(tmp_path / "cache"), env=crashy_env(TMPDIR=str(tmp_path)))
+    assert proc.returncode == 3, proc.stderr
+    (log,) = tmp_path.glob("portability-crash-*.log")
+    assert proc.stderr.strip().splitlines() == [
+        f"portability: internal error: TypeError: cannot unpack non-iterable NoneType object; "
+        f"traceback written to {log}"]
+    assert "in _result" in log.read_text()
+    assert not worker_pids(str(tmp_path / "cache"))
+
+
+def test_an_unwritable_report_path_exits_2_before_the_run(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    proc = run_cli("run", str(DATA / "roundtrip.yaml"), "--ops", "tanh", "--frameworks", "numpy", "--quiet",
-                   "--json", str(blocker / "r.json"), "--html", "")
-    assert proc.returncode == 2 and "cannot write the report" in proc.stderr and "Traceback" not in proc.stderr
-    assert "tanh" in proc.stdout  # the summary was printed before the write failed
+    for json_path, html_path in ((blocker / "r.json", ""), ("", tmp_path), ("/proc/no/such/root/r.json", "")):
+        started = time.monotonic()
+        proc = run_cli("run", str(DATA / "roundtrip.yaml"), "--ops", "tanh", "--frameworks", "numpy", "--quiet",
+                       "--json", str(json_path), "--html", str(html_path))
+        took = time.monotonic() - started
+        assert proc.returncode == 2, proc.stderr
+        (line,) = proc.stderr.strip().splitlines()
+        assert line.startswith(f"portability: error: cannot write the report {json_path or html_path}: ")
+        assert proc.stdout == ""  # nothing ran
+        assert took < 5, took  # the interpreter's start; no worker was launched
+
+
+def test_the_writability_probe_leaves_nothing_behind(tmp_path):
+    from portability.cli import _unwritable
+
+    assert _unwritable(str(tmp_path / "a" / "b" / "r.json")) is None
+    assert list(tmp_path.iterdir()) == []
+    assert _unwritable(str(tmp_path)) == "it is a folder"
+
+
+def test_a_report_that_cannot_be_written_does_not_drop_the_other(tmp_path):
+    """The JSON folder turns into a file while the run is in flight: the HTML is still written, the summary
+    shown, and the exit code is 2 with one line naming the JSON path."""
+    catalog = write_yaml(tmp_path, """
+ops:
+  - name: slow
+    category: test
+    summary: hangs past the timeout, so the test can act while the run is in flight
+    inputs: {x: {shape: [4]}}
+    reference: {call: numpy.tanh, args: [x]}
+    apis:
+      numpy: {call: numpy.tanh, args: [x], label: hang-here}
+""")
+    hanging, folder, html = tmp_path / "hanging", tmp_path / "out", tmp_path / "r.html"
+    folder.mkdir()
+    proc = start_cli("run", str(catalog), "--frameworks", "numpy", "--timeout", "2", "--json",
+                     str(folder / "r.json"), "--html", str(html), env=crashy_env(CRASHY_HANG_MARKER=str(hanging)))
+    try:
+        wait_for(hanging.exists, 120, "the run to be in flight")
+        folder.rmdir()
+        folder.write_text("now a file")
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2, err
+    assert err.strip().splitlines() == [
+        f"portability: error: cannot write the report {folder / 'r.json'}: [Errno 17] File exists: '{folder}'"]
+    assert "slow" in out and f"wrote {html}" in out
+    assert "ended in timeout" in html.read_text()

@@ -1,5 +1,6 @@
 """A worker that dies or hangs mid-case is recorded as that case's outcome; the run goes on, nothing is lost."""
 
+import json
 from pathlib import Path
 
 from conftest import write_yaml
@@ -92,3 +93,51 @@ def test_a_call_that_cannot_join_a_batch_is_split_out_and_runs_alone():
     assert out[5][1] == "error" and "odd one out" in out[5][3]
     assert all(out[i][1] == "ok" and out[i][2] == [f"call{i}"] for i in range(8) if i != 5)
     assert batches == [4, 2]  # halves that no longer hold the odd call ran batched; its neighbour ran alone
+
+
+def test_a_worker_that_dies_on_its_first_start_is_started_again(tmp_path, monkeypatch):
+    marker = tmp_path / "died-once"
+    monkeypatch.setenv("CRASHY_LOAD", f"die-once:{marker}")
+    report = _run(tmp_path, monkeypatch, "crash")
+    assert marker.exists()  # it really died once
+    status = report.environment["framework_status"]["numpy"]
+    assert status["status"] == "ready" and status["restarts"] == 1 + 2  # one failed start, then the crash case
+    by = {(r.op, r.api): r.status for r in report.results if r.mode == "aligned"}
+    assert by[("op_crash", "numpy.tanh")] == "ok" and by[("after_crash", "numpy.exp")] == "ok"
+
+
+def test_a_worker_that_cannot_be_restarted_marks_the_remaining_cases(tmp_path, monkeypatch):
+    """After the crash case, no restart gets ready: the cases left are marked with why, none is lost."""
+    monkeypatch.setenv("CRASHY_LOAD", f"start-once:{tmp_path / 'started'}")
+    report = _run(tmp_path, monkeypatch, "crash")
+    status = report.environment["framework_status"]["numpy"]
+    assert status["status"] == "crash" and "restart failed: worker never started (3 attempts)" in status["message"]
+    by = {(r.op, r.api): r for r in report.results if r.mode == "aligned"}
+    assert by[("op_crash", "crash-here")].status == "crash"  # the batch died (exit 4): the restart failed
+    assert by[("after_crash", "numpy.exp")].status == "crash"
+    assert "restart failed" in by[("after_crash", "numpy.exp")].message
+    assert len(report.results) == 2 * 3  # every planned case has its result (aligned, and reused for defaults)
+
+
+def test_a_framework_whose_worker_never_starts_is_a_crash_finding(tmp_path):
+    """Its load() kills the process every time: after the retries every case is marked, the environment says
+    why, the terminal says so, and --fail-on crash exits 1."""
+    from conftest import run_cli
+    from procs import crashy_env
+
+    from portability.runner import STARTUP_RETRIES
+
+    j, h = tmp_path / "r.json", tmp_path / "r.html"
+    proc = run_cli("run", str(write_yaml(tmp_path, CATALOG.format(label="crash"))), "--frameworks", "numpy",
+                   "--json", str(j), "--html", str(h), "--fail-on", "crash", env=crashy_env(CRASHY_LOAD="die"))
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(j.read_text())
+    status = data["environment"]["framework_status"]["numpy"]
+    attempts = f"worker never started ({STARTUP_RETRIES + 1} attempts): worker exited with code 9"
+    assert status["status"] == "crash" and status["restarts"] == STARTUP_RETRIES and attempts in status["message"]
+    assert data["environment"]["frameworks"]["numpy"]  # installed: not shown as "not installed"
+    assert {r["status"] for r in data["results"]} == {"crash"}
+    assert {hz["kind"] for hz in data["hazards"]} == {"crash"}
+    assert f"numpy: worker crash: {attempts}" in proc.stdout
+    assert "not installed" not in proc.stdout.split("severity")[0]  # the matrix shows the crash, not "not installed"
+    assert f"<strong>numpy:</strong> worker crash: {attempts}" in h.read_text()

@@ -43,7 +43,7 @@ CELL_HELP = {
     "unsupported": "every API of this framework is unsupported for this op",
     "ok": "ran and matched the float64 reference; no hazard",
     "none": "no result for this framework",
-    "not-installed": "framework not installed (or its worker never started)",
+    "not-installed": "framework not installed (a worker that never started shows its crash or timeout)",
 }
 
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -234,6 +234,7 @@ def build_model(report: dict) -> dict:
         cross[h["kind"]]["known"] += bool(h.get("known"))
     kinds = sorted({h["kind"] for h in hazards} | set((summary.get("hazards_by_kind") or {}).keys()))
     return {
+        "alerts": _alerts(report, fw_status),
         "report": report,
         "env": env,
         "frameworks": [{"name": fw, "version": fw_versions.get(fw),
@@ -259,6 +260,22 @@ def build_model(report: dict) -> dict:
         "page_data": script_json({"heat": heat_data, "frameworks": frameworks}),
         "op_count": len(ops),
     }
+
+
+def _alerts(report: dict, fw_status: dict) -> list[dict]:
+    """Banners at the top of the page: a partial (interrupted) report, and each worker that never ran."""
+    alerts = []
+    if report.get("interrupted"):
+        timing = report.get("timing") or {}
+        ran, planned = sum((timing.get("tasks_run") or {}).values()), sum((timing.get("tasks") or {}).values())
+        alerts.append({"kind": "interrupted", "title": "Interrupted",
+                       "text": f"the run was stopped before it finished; this partial report holds the "
+                               f"{ran} of {planned} calls that ran."})
+    for fw, st in fw_status.items():
+        if (st or {}).get("status") not in (None, "ready", "not_installed"):
+            detail = f": {st['message']}" if st.get("message") else ""
+            alerts.append({"kind": "worker", "title": fw, "text": f"worker {st['status']}{detail}"})
+    return alerts
 
 
 def _hazard_view(h: dict, ident: str, n: int, ops: list[dict]) -> dict:

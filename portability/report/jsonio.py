@@ -27,6 +27,7 @@ def to_dict(report) -> dict:
         "hazards": [_hazard(h) for h in report.hazards],
         "stale_known": report.stale_known,
         "timing": report.timing,
+        "interrupted": report.interrupted,  # a partial report: the run was stopped (Ctrl-C) before it finished
     }
 
 

@@ -51,20 +51,46 @@ def hazard_table(report: dict, limit: int | None = None) -> str:
     return tabulate(rows, headers=["severity", "op", "kind", "summary"], tablefmt="simple")
 
 
+FAULT_STATUSES = ("crash", "timeout", "error")  # results that say a call did not produce outputs
+
+
 def run_summary(report: dict) -> str:
     s = report["summary"]
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(s["hazards_by_kind"].items())) or "none"
     versions = ", ".join(f"{b} {v or 'not installed'}" for b, v in report["environment"]["frameworks"].items())
+    faults = ", ".join(f"{n} {k}" for k in FAULT_STATUSES if (n := s.get("results_by_status", {}).get(k)))
     return "\n".join([
         op_matrix(report),
         "",
         hazard_table(report),
         "",
-        f"{s['ops']} ops, {s['cases']} cases, {s['results']} results; {s['hazards']} hazards ({kinds})",
+        f"{s['ops']} ops, {s['cases']} cases, {s['results']} results{f' ({faults})' if faults else ''}; "
+        f"{s['hazards']} hazards ({kinds})",
         f"seed {report['environment']['seed']}; {versions}; {report['timing'].get('total_s', 0):.1f} s",
+        *worker_notes(report),
         *(f"stale known record: {k['op']}: {k['kind']} on {', '.join(k['apis'])} no longer matches anything"
           for k in report.get("stale_known", [])),
+        *([interrupted_note(report)] if report.get("interrupted") else []),
     ])
+
+
+def worker_notes(report: dict) -> list[str]:
+    """A line per framework whose worker did not simply run: never started, restarted, or had a problem."""
+    notes = []
+    for b, st in report["environment"].get("framework_status", {}).items():
+        if st["status"] not in ("ready", "not_installed"):
+            notes.append(f"{b}: worker {st['status']}: {st['message']}")
+        elif st["status"] == "ready" and (st.get("restarts") or st.get("message")):
+            restarts = f"restarted {st['restarts']} time(s)" if st.get("restarts") else ""
+            notes.append(f"{b}: worker " + "; ".join(t for t in (restarts, st.get("message")) if t))
+    return notes
+
+
+def interrupted_note(report: dict) -> str:
+    """How partial an interrupted report is: calls run of calls planned."""
+    planned, ran = report["timing"].get("tasks", {}), report["timing"].get("tasks_run", {})
+    return (f"INTERRUPTED: a partial report, {sum(ran.values())} of {sum(planned.values())} calls ran "
+            "before the run was stopped")
 
 
 def list_table(rows: list[list]) -> str:
