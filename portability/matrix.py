@@ -28,8 +28,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from portability.hazards import SEVERITY_ORDER
+from portability.report.jsonio import FORMAT_VERSION
+from portability.report.validate import report_kind
 
-MATRIX_FORMAT_VERSION = 1
 DRIFT_KINDS = ("outputs", "support", "status", "hazard_appeared", "hazard_disappeared", "hazard_changed",
                "coverage")
 
@@ -169,7 +170,7 @@ def merge_reports(shards: list[dict], names: list[str] | None = None) -> dict:
     columns: dict[str, dict] = {}
     shard_info, warnings = [], []
     for i, shard in enumerate(shards):
-        if shard.get("kind") == "portability-matrix" or "results" not in shard:
+        if report_kind(shard) != "run" or "results" not in shard:
             from portability.errors import UsageError
 
             raise UsageError(f"{names[i]}: not a result shard (a merged matrix or another file); "
@@ -252,8 +253,8 @@ def merge_reports(shards: list[dict], names: list[str] | None = None) -> dict:
         "default_changes": len(all_defaults),
     }
     return {
-        "format_version": MATRIX_FORMAT_VERSION,
-        "kind": "portability-matrix",
+        "format_version": FORMAT_VERSION,
+        "report": "matrix",
         "columns": column_list,
         "frameworks": frameworks,
         "shards": shard_info,

@@ -63,11 +63,16 @@ class _State:
             from portability.matrix import hazard_key
             from portability.report import jsonio
 
+            from portability.errors import UsageError
+
             try:
-                data = jsonio.read(self.baseline_path)
-            except (OSError, ValueError) as exc:
+                data = jsonio.read(self.baseline_path, want="run")
+            except OSError as exc:
+                raise pytest.UsageError(f"--portability-baseline: {self.baseline_path}: cannot read the report: "
+                                        f"{exc.strerror or exc}") from None
+            except UsageError as exc:
                 raise pytest.UsageError(f"--portability-baseline: {exc}") from None
-            self.baseline = {hazard_key(h) for h in data.get("hazards", [])}
+            self.baseline = {hazard_key(h) for h in data["hazards"]}
         self.xdist_worker = hasattr(config, "workerinput")
 
 
