@@ -4,6 +4,8 @@ FORMAT_VERSION history (one version for both kinds of report: a run report and a
   1: environment, ops, results, pairwise, hazards, stale_known, timing.
   2: a top-level ``report``: "run" (``portability run``) or "matrix" (``portability merge``, which wrote
      ``"kind": "portability-matrix"`` before); readers tell version-1 files apart by that ``kind``.
+     ``stale_known`` entries say which part of a known record matched nothing (``part``, ``unmatched``,
+     ``detail``), and known records carry their scope (``cases``, ``dtypes``, ``modes``).
 Readers (``read``) accept every version in ``validate.READABLE_VERSIONS`` and check the keys they use.
 """
 
