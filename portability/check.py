@@ -116,7 +116,7 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         found = classify(op, results, pairwise, _live_for(op, live))
         hazards += [_with_repro(op, h, seed, arrays, _repro_mode(h, results)) for h in found]
         if not interrupted:  # a record may match a case that never ran: staleness is unknown
-            stale += stale_known(op, found)
+            stale += stale_known(op, found, results)
     environment = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "portability": __version__,
@@ -306,5 +306,7 @@ def _describe(op, seed: int, arrays: dict, live: dict, names: list[str]) -> dict
                                        **summarize(arrays[(op.name, c.name)][i.name])} for i in c.inputs}}
                   for c in op.cases],
         "apis": apis,
-        "known": [{"kind": k.kind, "apis": list(k.apis), "reason": k.reason, "source": k.source} for k in op.known],
+        "known": [{"kind": k.kind, "apis": list(k.apis), "param": k.param, "cases": list(k.cases),
+                   "dtypes": list(k.dtypes), "modes": list(k.modes), "reason": k.reason, "source": k.source}
+                  for k in op.known],
     }

@@ -204,12 +204,13 @@ def _fail_kinds(text: str | None) -> list[str]:
 
 
 def _read_report(path: str) -> dict:
+    """A run report; a bad one raises validate.ReportError (a UsageError naming the file and key)."""
     from portability.report import jsonio
 
     try:
-        return jsonio.read(path)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot read a JSON report: {exc}") from None
+        return jsonio.read(path, want="run")
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the report: {exc.strerror or exc}") from None
 
 
 def cmd_run(args) -> int:

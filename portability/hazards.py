@@ -8,6 +8,8 @@ two APIs really default a semantic parameter differently (and says what that did
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
+from fnmatch import fnmatchcase
 
 from portability.plan import framework_value
 from portability.records import Hazard, Pairwise, Result
@@ -78,7 +80,7 @@ def classify(op, results: list[Result], pairwise: list[Pairwise], live: dict) ->
     hazards = _outcome_hazards(op, mine)
     hazards += _default_hazards(op, mine, pairwise, live)
     hazards.sort(key=lambda h: (SEVERITY_ORDER[h.severity], h.kind, h.apis))
-    return _mark_known(op, hazards)
+    return _mark_known(op, hazards, mine)
 
 
 def _outcome_hazards(op, results: list[Result]) -> list[Hazard]:
@@ -281,27 +283,146 @@ def explicit_call(api, p: str, value, op) -> str | None:
     return f"{api.label}(..., {args})"
 
 
-def _mark_known(op, hazards: list[Hazard]) -> list[Hazard]:
-    from dataclasses import replace
+# Hazards about an API's default rather than about a case: one per parameter, their `cases` only say
+# where the effect showed. They are never split per case, nor keyed per case in a diff.
+_DEFAULT_KINDS = ("default_argument_mismatch", "default_drift")
 
+
+def per_case(kind: str) -> bool:
+    """Whether a hazard of this kind is a fact about each of its cases (an outcome of one API's calls)."""
+    return kind not in _DEFAULT_KINDS
+
+
+def hazard_mode(kind: str) -> str | None:
+    """The mode a hazard of this kind is seen in: outcomes in aligned mode, default mismatches in
+    defaults mode; a default drift is read from a signature, in no mode."""
+    return {"default_argument_mismatch": "defaults", "default_drift": None}.get(kind, "aligned")
+
+
+def base_case(case: str) -> str:
+    """A case name without the `@dtype` suffix a dtype sweep gives it."""
+    return case.rpartition("@")[0] or case
+
+
+def case_dtype(op, case: str) -> str | None:
+    """The dtype a case ran in: the op's own record of it, else a sweep's `@dtype` suffix."""
+    for c in op.cases if op is not None else ():
+        if c.name == case:
+            return c.dtype
+    return case.rpartition("@")[2] if "@" in case else None
+
+
+def _mark_known(op, hazards: list[Hazard], results: list[Result] = ()) -> list[Hazard]:
+    """Each hazard that lies entirely inside a known record's scope becomes known (reason, source).
+
+    An outcome hazard (one API, several cases) whose cases fall in different records' scopes, or
+    partly in none, is split first: one hazard per record and one for the cases no record covers,
+    each rebuilt from its own results. So a documented case stays known, and a new diverging case
+    of the same API is a hazard of its own, never absorbed."""
     out = []
     for h in hazards:
-        rec = next((k for k in op.known if known_matches(k, h)), None)
-        out.append(replace(h, known=True, known_reason=rec.reason, known_source=rec.source) if rec else h)
+        for part in _split_by_scope(op, h, results):
+            rec = next((k for k in op.known if known_matches(k, part, op)), None)
+            out.append(replace(part, known=True, known_reason=rec.reason, known_source=rec.source) if rec else part)
     return out
 
 
-def known_matches(record, hazard: Hazard) -> bool:
-    """A known record covers a hazard of its kind whose APIs or frameworks it names (and its param)."""
+def _split_by_scope(op, h: Hazard, results: list[Result]) -> list[Hazard]:
+    if not per_case(h.kind) or len(h.cases) < 2 or len(h.apis) != 1 or not op.known:
+        return [h]
+    if any(known_matches(k, h, op) for k in op.known):
+        return [h]  # one record covers it all
+    owner = {c: next((i for i, k in enumerate(op.known) if _covers_case(k, h, c, op)), None) for c in h.cases}
+    if len(set(owner.values())) == 1:
+        return [h]  # no record covers any of its cases
+    backend, label = h.apis[0].split(":", 1)
+    groups: dict = defaultdict(list)
+    for r in results:
+        if (r.op, r.mode, r.framework, r.api) == (h.op, "aligned", backend, label) and r.case in owner \
+                and h.kind in _kinds_of(r):
+            groups[owner[r.case]].append(r)
+    if {r.case for rs in groups.values() for r in rs} != set(h.cases):
+        return [h]  # not the results it came from: left whole (and known only if a record covers all of it)
+    return [_outcome_hazard(op, h.kind, backend, label, rs) for rs in groups.values()]
+
+
+def known_matches(record, hazard: Hazard, op=None) -> bool:
+    """Whether ``record`` covers ``hazard`` entirely: its kind, param and mode, one of the hazard's APIs
+    or frameworks (for a default mismatch: an API whose default the record explains), and every case
+    of the hazard by name and dtype. A hazard without cases lies in no record scoped to cases or dtypes."""
+    if not _covers_all_but_cases(record, hazard):
+        return False
+    if not (record.cases or record.dtypes):
+        return True
+    return bool(hazard.cases) and all(_case_in_scope(record, c, op) for c in hazard.cases)
+
+
+def _covers_case(record, hazard: Hazard, case: str, op) -> bool:
+    return _covers_all_but_cases(record, hazard) and _case_in_scope(record, case, op)
+
+
+def _covers_all_but_cases(record, hazard: Hazard) -> bool:
     if record.kind != hazard.kind or (record.param and record.param != hazard.param):
         return False
-    names = set(hazard.apis) | set(hazard.frameworks) | {a.split(":", 1)[1] for a in hazard.apis}
-    return any(n in names for n in record.apis)
+    if record.modes and hazard_mode(hazard.kind) not in record.modes:
+        return False
+    return any(n in _names(hazard) for n in record.apis)
 
 
-def stale_known(op, hazards: list[Hazard]) -> list[dict]:
-    return [
-        {"op": op.name, "kind": k.kind, "apis": list(k.apis), "reason": k.reason, "source": k.source}
-        for k in op.known
-        if not any(known_matches(k, h) for h in hazards if h.op == op.name)
-    ]
+def _names(hazard: Hazard) -> set[str]:
+    """What a record may name a hazard's APIs by: backend:label ids, labels, backends."""
+    return set(hazard.apis) | set(hazard.frameworks) | {a.split(":", 1)[1] for a in hazard.apis}
+
+
+def _case_in_scope(record, case: str, op) -> bool:
+    if record.cases and not any(fnmatchcase(base_case(case), p) for p in record.cases):
+        return False
+    return not record.dtypes or case_dtype(op, case) in record.dtypes
+
+
+def stale_known(op, hazards: list[Hazard], results: list[Result] | None = None) -> list[dict]:
+    """Known records of ``op``, or parts of their scope, that matched no hazard of this run.
+
+    Only what the run exercised is judged: a dtype it did not run, or (given ``results``) an API that
+    did not run, is not stale. One entry per stale record: ``part`` "record" when it covers no hazard,
+    else "scope", with ``unmatched`` listing the APIs, cases, dtypes and modes it names that no
+    covered hazard has; ``detail`` says it in words."""
+    mine = [h for h in hazards if h.op == op.name]
+    ran = None if results is None else _ran_names(op, results)
+    out = []
+    for k in op.known:
+        cases = [c for c in op.cases if _case_in_scope(k, c.name, op)]
+        apis = [a for a in k.apis if ran is None or a in ran]
+        if not cases or not apis:
+            continue  # the run did not exercise it
+        hit = [h for h in mine if known_matches(k, h, op)]
+        if not hit:
+            part, unmatched, detail = "record", {}, "matches no hazard"
+        else:
+            names = set().union(*(_names(h) for h in hit))
+            seen = [c for h in hit for c in h.cases]
+            unmatched = {
+                "apis": [a for a in apis if a not in names],
+                "cases": [p for p in k.cases if any(fnmatchcase(base_case(c.name), p) for c in cases)
+                          and not any(fnmatchcase(base_case(c), p) for c in seen)],
+                "dtypes": [d for d in k.dtypes if any(c.dtype == d for c in cases)
+                           and not any(case_dtype(op, c) == d for c in seen)],
+                "modes": [m for m in k.modes if not any(hazard_mode(h.kind) == m for h in hit)],
+            }
+            unmatched = {key: v for key, v in unmatched.items() if v}
+            if not unmatched:
+                continue
+            part = "scope"
+            detail = "; ".join(f"{key} {', '.join(v)}" for key, v in unmatched.items()) + " match no hazard"
+        out.append({"op": op.name, "kind": k.kind, "apis": list(k.apis), "param": k.param, "cases": list(k.cases),
+                    "dtypes": list(k.dtypes), "modes": list(k.modes), "reason": k.reason, "source": k.source,
+                    "part": part, "unmatched": unmatched, "detail": detail})
+    return out
+
+
+def _ran_names(op, results: list[Result]) -> set[str]:
+    ran = set()
+    for r in results:
+        if r.op == op.name and r.status != "not_installed":
+            ran |= {api_id(r.framework, r.api), r.framework, r.api}
+    return ran

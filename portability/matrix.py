@@ -16,7 +16,8 @@ ran, so shards from any machine merge the same way. Merging gives one matrix who
 and, separately, ``default_changes``: the live default of a semantic parameter (read from the API's
 signature by each shard) differs between the two versions.
 
-``diff_reports`` compares two reports by hazard identity ``(op, kind, sorted apis, param)``.
+``diff_reports`` compares two reports by hazard identity ``(op, kind, sorted apis, param)`` and case
+(``unit_cases``): a new diverging case of an API that already had a hazard is new.
 Pure functions on report dicts; nothing here imports a framework.
 """
 
@@ -27,9 +28,10 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from portability.hazards import SEVERITY_ORDER
+from portability.hazards import SEVERITY_ORDER, per_case
+from portability.report.jsonio import FORMAT_VERSION
+from portability.report.validate import report_kind
 
-MATRIX_FORMAT_VERSION = 1
 DRIFT_KINDS = ("outputs", "support", "status", "hazard_appeared", "hazard_disappeared", "hazard_changed",
                "coverage")
 
@@ -43,16 +45,54 @@ def hazard_key(h: dict) -> tuple:
     return (h["op"], h["kind"], tuple(sorted(h.get("apis") or ())), h.get("param") or "")
 
 
-def key_text(key: tuple) -> str:
+def unit_cases(h: dict) -> list[str]:
+    """The cases a hazard is a fact about, one diff unit each; [""] for a hazard about a default
+    (its cases only say where the effect showed) or one without cases. A case name carries its
+    dtype (`case@float16` in a dtype sweep), so a unit is down to case and dtype."""
+    return list(dict.fromkeys(h.get("cases") or ())) if per_case(h["kind"]) and h.get("cases") else [""]
+
+
+def hazard_units(h: dict, key=hazard_key) -> list[tuple]:
+    """(identity, case) per case of the hazard: what diff, --baseline and the plugin compare."""
+    k = key(h)
+    return [(k, c) for c in unit_cases(h)]
+
+
+def key_text(key: tuple, cases=()) -> str:
     op, kind, apis, param = key
-    return f"{op}/{kind}/{'+'.join(apis)}" + (f"/{param}" if param else "")
+    return f"{op}/{kind}/{'+'.join(apis)}" + (f"/{param}" if param else "") + (f"@{','.join(cases)}" if cases else "")
 
 
-def _checked_in(report: dict, h: dict) -> bool:
-    """Whether ``report`` ran the op and every framework of hazard ``h`` (else its absence proves nothing)."""
-    ops = {o["name"] for o in report.get("ops", [])}
+def match_units(old: list[dict], new: list[dict], key=hazard_key):
+    """Two lists of hazards compared unit by unit (identity and case).
+
+    Returns (added, removed, pairs): ``added`` are (new hazard, its cases that ``old`` lacks),
+    ``removed`` (old hazard, its cases that ``new`` lacks), ``pairs`` (old, new) hazards sharing a unit.
+    A hazard that gained a case is in ``added`` with that case and in ``pairs`` for the rest."""
+    def units(hs):
+        return {u: h for h in hs for u in hazard_units(h, key)}
+
+    uo, un = units(old), units(new)
+
+    def grouped(mine, other):
+        out: dict[int, tuple] = {}
+        for u, h in mine.items():
+            if u not in other:
+                out.setdefault(id(h), (h, []))[1].append(u[1])
+        return [(h, [c for c in cases if c]) for h, cases in out.values()]
+
+    pairs = {(id(uo[u]), id(un[u])): (uo[u], un[u]) for u in un if u in uo}
+    return grouped(un, uo), grouped(uo, un), list(pairs.values())
+
+
+def _checked_in(report: dict, h: dict, cases=()) -> bool:
+    """Whether ``report`` ran the op, every framework of hazard ``h`` and the cases (else absence proves nothing)."""
+    ops = {o["name"]: o for o in report.get("ops", [])}
     fws = {f for f, v in (report.get("environment", {}).get("frameworks") or {}).items() if v}
-    return h["op"] in ops and all(f in fws for f in h.get("frameworks") or ())
+    if h["op"] not in ops or not all(f in fws for f in h.get("frameworks") or ()):
+        return False
+    ran = {c.get("name") for c in ops[h["op"]].get("cases") or () if isinstance(c, dict)}
+    return not ran or all(c in ran for c in cases)
 
 
 def _metric(h: dict, name: str):
@@ -62,35 +102,36 @@ def _metric(h: dict, name: str):
 
 
 def diff_reports(old: dict, new: dict) -> dict:
-    """New, fixed and changed hazards from ``old`` to ``new``.
+    """New, fixed and changed hazards from ``old`` to ``new``, compared per case (see ``unit_cases``).
 
-    new: in ``new`` only, and not known (a known catalog hazard is never new).
-    fixed: in ``old`` only, where ``new`` ran that op in all the hazard's frameworks.
-    unchecked: in ``old`` only, but ``new`` did not run the op or one of its frameworks.
-    changed: in both, with another severity, known flag, summary or divergence metrics; each
-    entry is the new hazard plus ``before`` (the old one's fields) and ``changes`` (field names).
+    new: a hazard with cases not in ``old`` and not known (a known catalog hazard is never new);
+    ``diff_cases`` lists those cases, so a new diverging case of an API that already had a hazard
+    is new. fixed: cases of an ``old`` hazard gone from ``new``, where ``new`` ran that op, case and
+    all the hazard's frameworks. unchecked: gone, but ``new`` did not run them. changed: a hazard
+    sharing cases with an old one, with another severity, known flag, summary or divergence metrics;
+    each entry is the new hazard plus ``before`` (the old one's fields) and ``changes`` (field names).
     """
-    old_map = {hazard_key(h): h for h in old.get("hazards", [])}
-    new_map = {hazard_key(h): h for h in new.get("hazards", [])}
     out = {"new": [], "fixed": [], "changed": [], "unchecked": [], "known_new": []}
-    for k, h in new_map.items():
-        if k in old_map:
+    added, removed, pairs = match_units(old.get("hazards", []), new.get("hazards", []))
+    for h, cases in added:
+        out["known_new" if h.get("known") else "new"].append(_with_id(h, cases))
+    for h, cases in removed:
+        if not cases:
+            out["fixed" if _checked_in(new, h) else "unchecked"].append(_with_id(h, []))
             continue
-        (out["known_new"] if h.get("known") else out["new"]).append(_with_id(h, k))
-    for k, h in old_map.items():
-        if k not in new_map:
-            (out["fixed"] if _checked_in(new, h) else out["unchecked"]).append(_with_id(h, k))
-    for k, h in new_map.items():
-        o = old_map.get(k)
-        if o is None:
-            continue
+        for status, checked in (("fixed", True), ("unchecked", False)):
+            part = [c for c in cases if _checked_in(new, h, [c]) is checked]
+            if part:
+                out[status].append(_with_id(h, part))
+    for o, h in pairs:
         changes = [f for f in ("severity", "known", "summary") if o.get(f) != h.get(f)]
         for m in ("max_abs_error", "max_ulp", "mismatch_fraction"):
             a, b = _metric(o, m), _metric(h, m)
             if (a is None) != (b is None) or (a is not None and not math.isclose(a, b, rel_tol=1e-9, abs_tol=0.0)):
                 changes.append(m)
         if changes:
-            entry = _with_id(h, k)
+            shared = [c for c in unit_cases(h) if c and c in unit_cases(o)]
+            entry = _with_id(h, shared)
             entry["before"] = {f: o.get(f) for f in ("severity", "known", "summary", "divergence")}
             entry["changes"] = changes
             out["changed"].append(entry)
@@ -102,8 +143,9 @@ def diff_reports(old: dict, new: dict) -> dict:
     return out
 
 
-def _with_id(h: dict, k: tuple) -> dict:
-    return dict(h, id=key_text(k))
+def _with_id(h: dict, cases: list[str]) -> dict:
+    """The hazard with its diff ``id`` and ``diff_cases``: the cases this entry is about ([]: the whole hazard)."""
+    return dict(h, id=key_text(hazard_key(h), cases), diff_cases=list(cases))
 
 
 def _env_brief(report: dict) -> dict:
@@ -123,14 +165,14 @@ def diff_table(d: dict) -> str:
                 if "severity" in h["changes"]:
                     summary = f"severity {h['before']['severity']} -> {h['severity']}; " + summary
             rows.append([status, h.get("severity", ""), h["kind"], h["op"], _short_apis(h.get("apis") or []),
-                         _clip(summary, 110)])
+                         _clip(", ".join(h.get("diff_cases") or []), 40), _clip(summary, 110)])
     counts = d.get("counts") or {k: len(d.get(k, [])) for k in ("new", "fixed", "changed", "unchecked")}
     tail = (f"{counts.get('new', 0)} new, {counts.get('fixed', 0)} fixed, {counts.get('changed', 0)} changed"
             + (f", {counts['unchecked']} not checked by the new report" if counts.get("unchecked") else "")
             + (f" ({counts['known_new']} new but known, not counted)" if counts.get("known_new") else ""))
     if not rows:
         return "no hazard differences\n" + tail
-    return tabulate(rows, headers=["", "severity", "kind", "op", "apis", "summary"]) + "\n" + tail
+    return tabulate(rows, headers=["", "severity", "kind", "op", "apis", "cases", "summary"]) + "\n" + tail
 
 
 def _short_apis(apis: list[str]) -> str:
@@ -169,7 +211,7 @@ def merge_reports(shards: list[dict], names: list[str] | None = None) -> dict:
     columns: dict[str, dict] = {}
     shard_info, warnings = [], []
     for i, shard in enumerate(shards):
-        if shard.get("kind") == "portability-matrix" or "results" not in shard:
+        if report_kind(shard) != "run" or "results" not in shard:
             from portability.errors import UsageError
 
             raise UsageError(f"{names[i]}: not a result shard (a merged matrix or another file); "
@@ -252,8 +294,8 @@ def merge_reports(shards: list[dict], names: list[str] | None = None) -> dict:
         "default_changes": len(all_defaults),
     }
     return {
-        "format_version": MATRIX_FORMAT_VERSION,
-        "kind": "portability-matrix",
+        "format_version": FORMAT_VERSION,
+        "report": "matrix",
         "columns": column_list,
         "frameworks": frameworks,
         "shards": shard_info,
@@ -426,27 +468,28 @@ def _result_drift(op, fw, a, b, va: _ColumnView, vb: _ColumnView, outputs_compar
 
 
 def _hazard_drift(op, fw, a, b, va: _ColumnView, vb: _ColumnView) -> list[dict]:
-    ha = {va.fw_key(h): h for h in va.hazards.get(op, [])}
-    hb = {vb.fw_key(h): h for h in vb.hazards.get(op, [])}
+    """Hazards of one framework that appeared, disappeared or changed severity, per case (as in a diff)."""
+    added, removed, pairs = match_units(va.hazards.get(op, []), vb.hazards.get(op, []), key=va.fw_key)
     out = []
 
-    def rec(kind, h, detail, before=None, after=None):
+    def rec(kind, h, cases, detail, before=None, after=None):
         out.append({"op": op, "framework": fw, "from": a, "to": b, "kind": kind, "api": ", ".join(h.get("apis") or []),
-                    "cases": list(h.get("cases") or []), "modes": [], "detail": detail, "before": before,
+                    "cases": list(cases or h.get("cases") or []), "modes": [], "detail": detail, "before": before,
                     "after": after, "hazard_kind": h["kind"], "severity": h.get("severity"),
                     "known": bool(h.get("known")), "param": h.get("param"), "max_delta": None, "examples": []})
 
-    for k, h in hb.items():
-        if k not in ha:
-            rec("hazard_appeared", h, f"{h['kind']} ({h.get('severity')}) appeared in {b}: {h.get('summary', '')}",
-                None, h.get("severity"))
-        elif ha[k].get("severity") != h.get("severity"):
-            rec("hazard_changed", h, f"{h['kind']} severity {ha[k].get('severity')} -> {h.get('severity')}: "
-                f"{h.get('summary', '')}", ha[k].get("severity"), h.get("severity"))
-    for k, h in ha.items():
-        if k not in hb:
-            rec("hazard_disappeared", h, f"{h['kind']} ({h.get('severity')}) of {a} is gone in {b}: "
-                f"{h.get('summary', '')}", h.get("severity"), None)
+    for h, cases in added:
+        on = f" on {', '.join(cases)}" if cases else ""
+        rec("hazard_appeared", h, cases, f"{h['kind']} ({h.get('severity')}) appeared in {b}{on}: "
+            f"{h.get('summary', '')}", None, h.get("severity"))
+    for o, h in pairs:
+        if o.get("severity") != h.get("severity"):
+            rec("hazard_changed", h, None, f"{h['kind']} severity {o.get('severity')} -> {h.get('severity')}: "
+                f"{h.get('summary', '')}", o.get("severity"), h.get("severity"))
+    for h, cases in removed:
+        on = f" on {', '.join(cases)}" if cases else ""
+        rec("hazard_disappeared", h, cases, f"{h['kind']} ({h.get('severity')}) of {a} is gone in {b}{on}: "
+            f"{h.get('summary', '')}", h.get("severity"), None)
     return out
 
 

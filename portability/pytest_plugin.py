@@ -9,8 +9,8 @@ in its usual isolated workers), then each item reports its share:
 
 - a hazard that involves the API on that case and is not known fails the item with the hazard's
   summary, its fix and the API's copy-paste repro snippet;
-- a known hazard (catalog ``known:`` record, or listed in ``--portability-baseline``) is an xfail
-  with its reason;
+- a known hazard (catalog ``known:`` record, or listed for that case in ``--portability-baseline``,
+  a run report) is an xfail with its reason;
 - a framework that is not installed skips; otherwise the item passes.
 
 Under pytest-xdist each worker checks one op at a time for the items it is given (items carry an
@@ -60,14 +60,18 @@ class _State:
         self.baseline_path = config.getoption("portability_baseline")
         self.baseline: set = set()
         if self.baseline_path:
-            from portability.matrix import hazard_key
+            from portability.errors import UsageError
+            from portability.matrix import hazard_units
             from portability.report import jsonio
 
             try:
-                data = jsonio.read(self.baseline_path)
-            except (OSError, ValueError) as exc:
+                data = jsonio.read(self.baseline_path, want="run")
+            except OSError as exc:
+                raise pytest.UsageError(f"--portability-baseline: {self.baseline_path}: cannot read the report: "
+                                        f"{exc.strerror or exc}") from None
+            except UsageError as exc:
                 raise pytest.UsageError(f"--portability-baseline: {exc}") from None
-            self.baseline = {hazard_key(h) for h in data.get("hazards", [])}
+            self.baseline = {u for h in data["hazards"] for u in hazard_units(h)}
         self.xdist_worker = hasattr(config, "workerinput")
 
 
@@ -196,11 +200,13 @@ class PortabilityItem(pytest.Item):
         if results and all(r["status"] == "not_installed" for r in results):
             pytest.skip(f"{self.backend} is not installed: {results[0].get('message') or ''}".rstrip(": "))
         state = _state(self.config)
-        from portability.matrix import hazard_key
+        from portability.matrix import hazard_key, unit_cases
 
         mine = [h for h in data["hazards"] if h["op"] == self.op and self.api_id in h["apis"]
                 and (not h.get("cases") or self.case in h["cases"])]
-        new = [h for h in mine if not h.get("known") and hazard_key(h) not in state.baseline]
+        # the baseline excuses a hazard on this item's case, not the same hazard on another case
+        new = [h for h in mine if not h.get("known")
+               and (hazard_key(h), self.case if self.case in unit_cases(h) else "") not in state.baseline]
         if new:
             raise HazardFailure(new, self.api_id)
         if mine:

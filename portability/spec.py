@@ -103,13 +103,19 @@ class OutputSpec:
 
 @dataclass(frozen=True)
 class KnownHazard:
-    """A documented divergence: reported as known, and as stale when nothing matches it."""
+    """A documented divergence: reported as known, and as stale when nothing matches it.
+
+    It covers what it names and nothing more: a hazard is known only when it lies entirely inside
+    the scope below (an empty cases/dtypes/modes means every one)."""
 
     kind: str
-    apis: tuple[str, ...]  # api labels (or framework names) it covers
+    apis: tuple[str, ...]  # api labels, backend:label ids or framework names; a hazard involving one of them
     reason: str
     source: str
-    param: str | None = None
+    param: str | None = None  # for default hazards: the parameter
+    cases: tuple[str, ...] = ()  # case names or fnmatch patterns (`nan*`), without a sweep's `@dtype` suffix
+    dtypes: tuple[str, ...] = ()  # case dtypes (a sweep's `case@float16` has float16)
+    modes: tuple[str, ...] = ()  # aligned | defaults: the mode the hazard was seen in
 
 
 @dataclass(frozen=True)
@@ -290,7 +296,8 @@ def _load_op(where: _Where, entry) -> OpSpec:
     for i, api in enumerate(apis):
         _check_reads(where.at(f"apis.{api.framework}"), api, params, cases)
     _check_reads(where.at("reference"), reference, params, cases)
-    known = tuple(_load_known(where.at(f"known.{i}"), k) for i, k in enumerate(entry.get("known", [])))
+    known = tuple(_load_known(where.at(f"known.{i}"), k, [c.name for c in cases])
+                  for i, k in enumerate(entry.get("known", [])))
     return OpSpec(
         name=name,
         category=where.at("category").typed(entry["category"], str, "a string"),
@@ -439,13 +446,32 @@ def _load_tolerance(where: _Where, raw):
     return tol, where.at("reason").typed(raw["reason"], str, "a string")
 
 
-def _load_known(where: _Where, raw) -> KnownHazard:
-    from portability.hazards import HAZARD_KINDS
+def _load_known(where: _Where, raw, case_names: list[str]) -> KnownHazard:
+    from fnmatch import fnmatchcase
 
-    where.mapping(raw, {"kind", "apis", "reason", "source", "param"}, {"kind", "apis", "reason", "source"})
+    from portability.hazards import HAZARD_KINDS
+    from portability.plan import MODES
+
+    where.mapping(raw, {"kind", "apis", "reason", "source", "param", "cases", "dtypes", "modes"},
+                  {"kind", "apis", "reason", "source"})
     if raw["kind"] not in HAZARD_KINDS:
         where.at("kind").fail(f"unknown hazard kind {raw['kind']!r}")
-    return KnownHazard(raw["kind"], where.at("apis").str_list(raw["apis"]), raw["reason"], raw["source"], raw.get("param"))
+    cases = where.at("cases").str_list(raw.get("cases", []))
+    for i, pattern in enumerate(cases):
+        if "@" in pattern:
+            where.at(f"cases.{i}").fail(f"{pattern!r}: name the case without its @dtype suffix and scope the "
+                                        "dtype with `dtypes`")
+        if not any(fnmatchcase(c, pattern) for c in case_names):
+            where.at(f"cases.{i}").fail(f"{pattern!r} matches no case of this op (cases: {', '.join(case_names)})")
+    dtypes = where.at("dtypes").str_list(raw.get("dtypes", []))
+    for i, d in enumerate(dtypes):
+        _dtype(where.at(f"dtypes.{i}"), d)
+    modes = where.at("modes").str_list(raw.get("modes", []))
+    for i, m in enumerate(modes):
+        if m not in MODES:
+            where.at(f"modes.{i}").fail(f"unknown mode {m!r} (known: {', '.join(MODES)})")
+    return KnownHazard(raw["kind"], where.at("apis").str_list(raw["apis"]), raw["reason"], raw["source"],
+                       raw.get("param"), cases, dtypes, modes)
 
 
 def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str]) -> ApiSpec:

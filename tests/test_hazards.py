@@ -1,7 +1,11 @@
 """Hazard classification is a pure function of results: hand-made results in, hazards out."""
 
+from dataclasses import replace
+
+import pytest
 from conftest import write_yaml
 
+from portability.errors import CatalogError
 from portability.hazards import classify, effective_defaults, stale_known
 from portability.records import Pairwise, Result
 from portability.spec import load_catalog
@@ -123,3 +127,127 @@ def test_defaults_of_apis_that_did_not_run_are_out_of_scope(tmp_path):
     assert [h for h in classify(op, only_torch, [], live={}) if h.kind == "default_argument_mismatch"] == []
     not_installed = _all_ran()[:1] + [_r("tensorflow", "tf.nn.leaky_relu", status="not_installed")]
     assert [h for h in classify(op, not_installed, [], live={}) if h.kind == "default_argument_mismatch"] == []
+
+
+# Known records are scoped: a record covers the cases, dtypes and modes it names and nothing more.
+SCOPED = """
+ops:
+  - name: sq
+    category: elementwise
+    summary: a port that diverges on some cases
+    inputs: {x: {shape: [4]}}
+    cases: [{name: small}, {name: big}, {name: nan_one}, {name: nan_two}]
+    reference: {call: numpy.tanh, args: [x]}
+    apis:
+      torch: {call: torch.tanh, args: [x]}
+      jax: {call: jax.numpy.tanh, args: [x]}
+    known:
+      - {kind: numeric_divergence, apis: [torch.tanh], cases: [small], reason: documented on small, source: s1}
+      - {kind: nonfinite_mismatch, apis: [torch], cases: ["nan*"], reason: NaN handling, source: s2}
+      - {kind: numeric_divergence, apis: [jax.numpy.tanh], dtypes: [float16], reason: half only, source: s3}
+"""
+
+
+def _scoped(tmp_path, dtypes=()):
+    from portability.check import with_dtypes
+
+    op = load_catalog([write_yaml(tmp_path, SCOPED)]).ops[0]
+    return with_dtypes(op, list(dtypes)) if dtypes else op
+
+
+def _diverge(framework, api, case, **kw):
+    return _r(framework, api, op="sq", case=case, **({"within_tolerance": False, "max_abs_error": 0.5,
+                                                     "mismatch_fraction": 0.5} | kw))
+
+
+def test_a_new_diverging_case_of_a_documented_api_is_not_known(tmp_path):
+    op = _scoped(tmp_path)
+    results = [_diverge("torch", "torch.tanh", "small"), _diverge("torch", "torch.tanh", "big", max_abs_error=0.9)]
+    hazards = [h for h in classify(op, results, [], live={}) if h.kind == "numeric_divergence"]
+    # split: the documented case stays known; the new case is a hazard of its own, open
+    assert [(h.cases, h.known) for h in hazards] == [(("small",), True), (("big",), False)]
+    known, new = hazards
+    assert known.known_reason == "documented on small" and "big" not in known.summary
+    assert "on big" in new.summary and new.divergence["max_abs_error"] == 0.9
+    assert [s["kind"] for s in stale_known(op, hazards, results)] == ["nonfinite_mismatch"]  # nothing ran NaN
+
+
+def test_a_hazard_inside_several_records_is_split_per_record_and_patterns_match(tmp_path):
+    op = _scoped(tmp_path)
+    results = [_r("torch", "torch.tanh", op="sq", case=c, nonfinite_equal=False, within_tolerance=False)
+               for c in ("nan_one", "nan_two", "big")]
+    hazards = [h for h in classify(op, results, [], live={}) if h.kind == "nonfinite_mismatch"]
+    assert [(h.cases, h.known) for h in hazards] == [(("nan_one", "nan_two"), True), (("big",), False)]
+    assert hazards[0].known_reason == "NaN handling"  # named by framework, cases by fnmatch pattern
+
+
+def test_a_record_scoped_to_a_dtype_does_not_cover_another_dtype(tmp_path):
+    op = _scoped(tmp_path, dtypes=["float16"])
+    assert [c.name for c in op.cases if c.name.startswith("small")] == ["small", "small@float16"]
+    results = [_diverge("jax", "jax.numpy.tanh", "small@float16", dtype="float16"),
+               _diverge("jax", "jax.numpy.tanh", "small")]
+    hazards = classify(op, results, [], live={})
+    assert [(h.cases, h.known) for h in hazards] == [(("small@float16",), True), (("small",), False)]
+    # and the torch record scoped to `small` covers its float16 sweep too (no dtype named: every dtype)
+    swept = [_diverge("torch", "torch.tanh", "small@float16", dtype="float16")]
+    (h,) = classify(op, swept, [], live={})
+    assert h.known and h.known_reason == "documented on small"
+
+
+def test_stale_known_is_judged_per_scope_and_only_on_what_ran(tmp_path):
+    op = _scoped(tmp_path)
+    results = [_diverge("torch", "torch.tanh", "small"), _r("jax", "jax.numpy.tanh", op="sq", case="small")]
+    hazards = classify(op, results, [], live={})
+    stale = stale_known(op, hazards, results)
+    # the NaN record matched nothing; the float16 record was not exercised (no float16 case ran)
+    assert [(s["kind"], s["part"]) for s in stale] == [("nonfinite_mismatch", "record")]
+    assert stale[0]["detail"] == "matches no hazard" and stale[0]["cases"] == ["nan*"]
+
+    swept = _scoped(tmp_path, dtypes=["float16"])
+    stale = stale_known(swept, classify(swept, results, [], live={}), results)
+    assert ("numeric_divergence", "record") in [(s["kind"], s["part"]) for s in stale]  # float16 ran: stale
+
+    # a record whose scope matched only in part: which part
+    two = replace(op, known=(replace(op.known[0], cases=("small", "big")), *op.known[1:]))
+    stale = stale_known(two, classify(two, results, [], live={}), results)
+    (part,) = [s for s in stale if s["kind"] == "numeric_divergence"]
+    assert part["part"] == "scope" and part["unmatched"] == {"cases": ["big"]}
+    assert part["detail"] == "cases big match no hazard"
+
+    # an API that did not run is not judged (given the results); without them it is
+    only_jax = [_r("jax", "jax.numpy.tanh", op="sq", case="small")]
+    assert [s["kind"] for s in stale_known(op, [], only_jax)] == []
+    assert len(stale_known(op, [], None)) == 2
+
+
+def test_a_caseless_hazard_lies_in_no_case_scope(tmp_path):
+    from portability.hazards import known_matches
+    from portability.records import Hazard
+
+    op = _scoped(tmp_path)
+    h = Hazard(op="sq", kind="numeric_divergence", frameworks=("torch",), apis=("torch:torch.tanh",),
+               severity="high", summary="", fix="", cases=())
+    assert not known_matches(op.known[0], h, op)
+    assert known_matches(op.known[0], replace(h, cases=("small",)), op)
+    assert not known_matches(op.known[0], replace(h, cases=("small", "big")), op)
+
+
+@pytest.mark.parametrize("record, key, words", [
+    ("{kind: error, apis: [torch.tanh], cases: [smal], reason: r, source: s}", "known.0.cases.0",
+     "'smal' matches no case of this op (cases: small, big)"),
+    ("{kind: error, apis: [torch.tanh], cases: [small@float16], reason: r, source: s}", "known.0.cases.0",
+     "scope the dtype with `dtypes`"),
+    ("{kind: error, apis: [torch.tanh], dtypes: [float17], reason: r, source: s}", "known.0.dtypes.0",
+     "unknown dtype 'float17'"),
+    ("{kind: error, apis: [torch.tanh], modes: [eager], reason: r, source: s}", "known.0.modes.0",
+     "unknown mode 'eager' (known: aligned, defaults)"),
+    ("{kind: error, apis: [torch.tanh], cases: {a: 1}, reason: r, source: s}", "known.0.cases",
+     "expected a list of strings"),
+])
+def test_bad_scope_is_one_catalog_error_naming_file_op_and_key(tmp_path, record, key, words):
+    text = SCOPED.split("    known:")[0].replace("{name: nan_one}, {name: nan_two}", "") \
+        .replace("[{name: small}, {name: big}, ]", "[{name: small}, {name: big}]") + f"    known: [{record}]\n"
+    with pytest.raises(CatalogError) as exc:
+        load_catalog([write_yaml(tmp_path, text)])
+    msg = str(exc.value)
+    assert "\n" not in msg and "cat.yaml" in msg and "op 'sq'" in msg and f"key '{key}'" in msg and words in msg

@@ -1,5 +1,5 @@
 """Merge, drift, diff and baseline gating on hand-made shards (no framework runs, except the CLI
-baseline tests, which run a numpy-only catalog)."""
+baseline tests, which run a numpy-only catalog). Diff and the baseline compare hazards per case."""
 
 import json
 import textwrap
@@ -209,6 +209,41 @@ def test_diff_changed_metrics():
     assert ch["changes"] == ["max_abs_error"]
 
 
+def test_diff_is_per_case_a_new_diverging_case_of_a_documented_api_is_new():
+    fw = {"torch": "2.13.0"}
+    documented = hazard("a", "numeric_divergence", ["torch:f"], known=True, cases=["small"])
+    old = shard(fw, [op_desc("a")], [], [documented])
+    old["ops"][0]["cases"] = [{"name": "small"}, {"name": "big"}]
+    # the catalog record names `small`; `big` now diverges too: a hazard of its own, not known
+    new = shard(fw, [op_desc("a")], [], [documented, hazard("a", "numeric_divergence", ["torch:f"], cases=["big"])])
+    new["ops"] = old["ops"]
+    d = diff_reports(old, new)
+    assert [(h["diff_cases"], h["known"]) for h in d["new"]] == [(["big"], False)]
+    assert d["new"][0]["id"] == "a/numeric_divergence/torch:f@big"
+    assert d["changed"] == [] and d["fixed"] == [] and d["known_new"] == []
+    assert "big" in diff_table(d)
+
+    # one open hazard that gains a case: the case is new, the shared case is compared as before
+    grew = shard(fw, [op_desc("a")], [], [hazard("a", "numeric_divergence", ["torch:f"], cases=["small", "big"])])
+    grew["ops"] = old["ops"]
+    was = shard(fw, [op_desc("a")], [], [hazard("a", "numeric_divergence", ["torch:f"], cases=["small"])])
+    was["ops"] = old["ops"]
+    assert [h["diff_cases"] for h in diff_reports(was, grew)["new"]] == [["big"]]
+    # and the other way: the case that went away is fixed when the new report ran it, else unchecked
+    back = diff_reports(grew, was)
+    assert [h["diff_cases"] for h in back["fixed"]] == [["big"]] and back["new"] == []
+    was["ops"] = [dict(old["ops"][0], cases=[{"name": "small"}])]
+    assert [h["diff_cases"] for h in diff_reports(grew, was)["unchecked"]] == [["big"]]
+
+
+def test_default_hazards_are_one_unit_whatever_their_cases():
+    fw = {"torch": "2.13.0", "jax": "0.10.2"}
+    mk = lambda cases: hazard("g", "default_argument_mismatch", ["torch:x", "jax:y"], param="approximate",
+                              cases=cases)
+    d = diff_reports(shard(fw, [op_desc("g")], [], [mk(["a"])]), shard(fw, [op_desc("g")], [], [mk(["a", "b"])]))
+    assert d["new"] == [] and d["fixed"] == []
+
+
 def test_cli_diff_and_merge(tmp_path):
     old, new = make_diff_pair()
     (tmp_path / "old.json").write_text(json.dumps(old))
@@ -286,3 +321,35 @@ def test_run_baseline_fails_only_on_hazards_not_in_the_baseline(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # --fail-on new needs a baseline
     assert run_cli("run", str(cat), *args, "--json", "", "--fail-on", "new").returncode == 2
+
+
+SCOPED = textwrap.dedent("""\
+    ops:
+      - name: documented
+        category: test
+        summary: a divergence documented on one case
+        inputs: {x: {shape: [3, 5], generator: normal}}
+        cases: [{name: small}]
+        reference: {call: numpy.tanh, args: [x]}
+        apis: {numpy: {call: numpy.sin, args: [x]}}
+        known: [{kind: numeric_divergence, apis: [numpy.sin], cases: [small], reason: on purpose, source: here}]
+    """)
+
+
+def test_a_new_case_of_a_documented_api_fails_the_baseline_gate_and_is_new_in_diff(tmp_path):
+    cat = tmp_path / "cat.yaml"
+    cat.write_text(SCOPED)
+    base, new = tmp_path / "base.json", tmp_path / "new.json"
+    args = ["--frameworks", "numpy", "--html", "", "--quiet"]
+    assert run_cli("run", str(cat), *args, "--json", str(base)).returncode == 0
+    # the same divergence on a case the record does not name
+    cat.write_text(SCOPED.replace("cases: [{name: small}]",
+                                  "cases: [{name: small}, {name: big, inputs: {x: {shape: [4, 6]}}}]"))
+    proc = run_cli("run", str(cat), *args, "--json", str(new), "--baseline", str(base), "--fail-on", "new")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "1 hazard(s) not in the baseline" in proc.stdout
+    hazards = json.loads(new.read_text())["hazards"]
+    assert sorted((h["cases"], h["known"]) for h in hazards) == [(["big"], False), (["small"], True)]
+    proc = run_cli("diff", str(base), str(new), "--fail-on", "new")
+    assert proc.returncode == 1 and "1 new, 0 fixed, 0 changed" in proc.stdout, proc.stdout + proc.stderr
+    assert "big" in proc.stdout

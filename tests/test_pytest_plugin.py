@@ -113,14 +113,61 @@ def test_k_selection_and_junitxml(pytester, catalog):
     assert "numpy.tanh" not in text
 
 
+def _baseline(path, cases):
+    """A run report (as `portability run --json` writes it) listing the `broken` hazard on ``cases``."""
+    path.write_text(json.dumps({"format_version": 2, "report": "run", "environment": {"frameworks": {"numpy": "2"}},
+                                "ops": [], "results": [], "hazards": [
+        {"op": "broken", "kind": "numeric_divergence", "frameworks": ["numpy"], "apis": ["numpy:numpy.sin"],
+         "severity": "high", "summary": "broken: sin", "cases": cases, "known": False, "param": None}]}))
+    return path
+
+
 def test_baseline_turns_a_listed_hazard_into_an_xfail(pytester, catalog):
-    baseline = pytester.path / "baseline.json"
-    baseline.write_text(json.dumps({"format_version": 1, "hazards": [
-        {"op": "broken", "kind": "numeric_divergence", "apis": ["numpy:numpy.sin"], "param": None}]}))
+    baseline = _baseline(pytester.path / "baseline.json", ["default"])
     result = pytester.runpytest("--portability", str(catalog), "--portability-frameworks", "numpy",
                                 f"--portability-baseline={baseline}", "-rx", "-k", "broken")
     result.assert_outcomes(xfailed=1)
     result.stdout.fnmatch_lines(["*in the baseline*baseline.json*"])
+
+
+def test_baseline_excuses_a_hazard_only_on_the_cases_it_lists(pytester, catalog):
+    baseline = _baseline(pytester.path / "baseline.json", ["another_case"])
+    result = pytester.runpytest("--portability", str(catalog), "--portability-frameworks", "numpy",
+                                f"--portability-baseline={baseline}", "-k", "broken")
+    result.assert_outcomes(failed=1)
+
+
+def test_a_bad_baseline_is_a_one_line_usage_error(pytester, catalog):
+    bad = pytester.path / "matrix.json"
+    bad.write_text(json.dumps({"format_version": 2, "report": "matrix"}))
+    result = pytester.runpytest("--portability", str(catalog), "--portability-frameworks", "numpy",
+                                f"--portability-baseline={bad}")
+    assert result.ret != 0
+    assert "--portability-baseline:" in result.stderr.str() and "this is a merged matrix" in result.stderr.str()
+    assert "Traceback" not in result.stderr.str()
+
+
+SCOPED = textwrap.dedent("""\
+    ops:
+      - name: documented
+        category: test
+        summary: sin for tanh, documented on the small case only
+        inputs: {x: {shape: [3, 5], generator: normal}}
+        cases: [{name: small}, {name: big, inputs: {x: {shape: [4, 6]}}}]
+        reference: {call: numpy.tanh, args: [x]}
+        apis: {numpy: {call: numpy.sin, args: [x]}}
+        known:
+          - {kind: numeric_divergence, apis: [numpy.sin], cases: [small], reason: documented on small, source: here}
+    """)
+
+
+def test_a_known_record_covers_only_the_cases_it_names(pytester):
+    cat = pytester.makefile(".yaml", scoped=SCOPED)
+    result = pytester.runpytest("--portability", str(cat), "--portability-frameworks", "numpy", "-rfx")
+    result.assert_outcomes(failed=1, xfailed=1)
+    out = result.stdout.str()
+    assert "XFAIL scoped.yaml::documented[small-numpy:numpy.sin] - known numeric_divergence: documented" in out
+    assert "FAILED scoped.yaml::documented[big-numpy:numpy.sin]" in out
 
 
 def test_bad_catalog_and_bad_framework_are_reported_not_crashed(pytester):

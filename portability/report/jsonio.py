@@ -1,7 +1,12 @@
 """The JSON report: a contract. Keep these keys; add freely, and bump FORMAT_VERSION when a key changes.
 
-FORMAT_VERSION history:
+FORMAT_VERSION history (one version for both kinds of report: a run report and a merged matrix):
   1: environment, ops, results, pairwise, hazards, stale_known, timing.
+  2: a top-level ``report``: "run" (``portability run``) or "matrix" (``portability merge``, which wrote
+     ``"kind": "portability-matrix"`` before); readers tell version-1 files apart by that ``kind``.
+     ``stale_known`` entries say which part of a known record matched nothing (``part``, ``unmatched``,
+     ``detail``), and known records carry their scope (``cases``, ``dtypes``, ``modes``).
+Readers (``read``) accept every version in ``validate.READABLE_VERSIONS`` and check the keys they use.
 """
 
 from __future__ import annotations
@@ -13,12 +18,13 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def to_dict(report) -> dict:
     return {
         "format_version": FORMAT_VERSION,
+        "report": "run",
         "environment": report.environment,
         "summary": summary(report.hazards, report.results, report.ops),
         "ops": report.ops,
@@ -94,9 +100,21 @@ def write(report_dict: dict, path: str | Path) -> None:
     write_atomic(path, dumps(report_dict))
 
 
-def read(path: str | Path) -> dict:
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    if not isinstance(data, dict) or "format_version" not in data:
-        raise ValueError(f"{path}: not a portability JSON report (no format_version)")
-    return data
+def read(path: str | Path, want: str | None = "run") -> dict:
+    """A report of kind ``want`` ("run", "matrix", None for either), checked by ``validate.check``.
+
+    A file that is not a readable report raises ``validate.ReportError`` (a UsageError: one line,
+    exit 2); one that cannot be opened raises OSError."""
+    from portability.report.validate import ReportError, check
+
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ReportError(path, None, "not a JSON report (not UTF-8 text)") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        what = "JSON that ends early (a truncated file?)" if ends_early else "not JSON"
+        raise ReportError(path, None, f"{what}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    return check(data, path, want)
