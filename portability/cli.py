@@ -57,6 +57,10 @@ def _threads(text: str) -> int:
     return _int_in(text, 1, None)
 
 
+def _elements(text: str) -> int:
+    return _int_in(text, 1, None)
+
+
 def _int_in(text: str, low: int, high: int | None) -> int:
     try:
         value = int(text)
@@ -89,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, help: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help, parents=[common], epilog=EXIT_CODES, formatter_class=fmt)
 
+    def catalog_limits(parser: argparse.ArgumentParser) -> None:
+        from portability.spec import MAX_ELEMENTS
+
+        parser.add_argument("--max-elements", type=_elements, default=MAX_ELEMENTS,
+                            help=f"largest input a catalog may ask for, in elements (default {MAX_ELEMENTS:,})")
+
     run = command("run", "run the catalog in every installed framework and report hazards")
     run.add_argument("catalog", nargs="*", help="YAML files or folders (default: the bundled opspecs/)")
     run.add_argument("--ops", help="comma-separated op names")
@@ -105,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cache-dir", default=_default_cache(),
                      help="compilation cache for frameworks that compile each call (JAX); '' turns it off "
                           "(default: $XDG_CACHE_HOME/portability)")
+    catalog_limits(run)
 
     ls = command("list", "the ops in the catalog and which frameworks implement them")
     ls.add_argument("catalog", nargs="*")
@@ -112,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--framework")
     ls.add_argument("--coverage", action="store_true", help="the op x framework support matrix")
     ls.add_argument("--markdown", action="store_true", help="with --coverage: a Markdown table (for the README)")
+    catalog_limits(ls)
 
     mg = command("merge", "merge result shards (one per framework version) into one matrix report")
     mg.add_argument("shards", nargs="+", help="JSON reports written by `portability run`")
@@ -131,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--to", dest="target", help="the framework you port to")
     ex.add_argument("--seed", type=_seed, default=0)
     ex.add_argument("--quiet", action="store_true")
+    catalog_limits(ex)
     return p
 
 
@@ -230,7 +243,7 @@ def cmd_run(args) -> int:
     # Workers import their frameworks (seconds) while the catalog loads and the inputs are made.
     with start_pool(select_backends(backends), args.threads, args.cache_dir or None, _test_adapters()) as pool, \
             _ctrl_c_stops(pool):
-        catalog = load_catalog(args.catalog or None)
+        catalog = load_catalog(args.catalog or None, max_elements=args.max_elements)
         _check_ops(catalog, ops)
         report = run_check(catalog, ops=ops, seed=args.seed, timeout=args.timeout, threads=args.threads,
                            progress=not args.quiet, dtypes=dtypes, cache_dir=args.cache_dir or None, pool=pool)
@@ -414,7 +427,7 @@ def cmd_list(args) -> int:
     from portability.report import terminal
     from portability.spec import load_catalog
 
-    catalog = load_catalog(args.catalog or None)
+    catalog = load_catalog(args.catalog or None, max_elements=args.max_elements)
     if args.framework:
         _check_backends([args.framework])
     from portability.coverage import coverage
@@ -438,7 +451,7 @@ def cmd_explain(args) -> int:
     from portability.explain import explain
     from portability.spec import load_catalog
 
-    catalog = load_catalog(args.catalog or None)
+    catalog = load_catalog(args.catalog or None, max_elements=args.max_elements)
     _check_ops(catalog, [args.op])
     _check_backends([b for b in (args.source, args.target) if b])
     report = run_check(catalog, ops=[args.op], seed=args.seed, progress=not args.quiet)

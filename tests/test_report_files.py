@@ -129,10 +129,9 @@ def test_version_1_files_are_read_and_kinds_told_apart():
 
 
 def test_run_writes_the_report_kind(tmp_path):
-    from types import SimpleNamespace
+    from portability.check import Report
 
-    report = SimpleNamespace(environment={"frameworks": {}}, ops=[], results=[], pairwise=[], hazards=[],
-                             stale_known=[], timing={})
+    report = Report(environment={"frameworks": {}}, ops=[], results=[], pairwise=[], hazards=[])
     d = jsonio.to_dict(report)
     assert (d["format_version"], d["report"]) == (2, "run")
     jsonio.write(d, tmp_path / "r.json")

@@ -13,7 +13,7 @@ ops:
     summary: hyperbolic tangent
     params: {eps: {value: 1e-5, semantic: true}}
     inputs: {x: {shape: [3, 4]}}
-    reference: {call: numpy.tanh, args: [x]}
+    reference: {call: numpy.tanh, args: [x], ignores: {eps: tanh has no eps}}
     apis:
       numpy: {call: numpy.tanh, args: [x]}
       torch: [{call: torch.tanh, args: [x]}]
@@ -49,7 +49,7 @@ def test_good_file(tmp_path):
          "not in an allowed torch namespace"),
         ("torch: [{call: torch.tanh, args: [x]}]", "torch: [{call: 'torch.tanh(x)', args: [x]}]", "apis.torch.0.call",
          "not a dotted path of public names"),
-        ("reference: {call: numpy.tanh, args: [x]}", "reference: {call: numpy.no_such_fn, args: [x]}", "reference.call",
+        ("reference: {call: numpy.tanh, args: [x]", "reference: {call: numpy.no_such_fn, args: [x]", "reference.call",
          "does not exist"),
         ("torch: [{call: torch.tanh, args: [x]}]", "torch: [{call: torch.tanh, args: [y]}]", "apis.torch.0.args.0",
          "no input named"),
@@ -146,3 +146,11 @@ def test_readme_coverage_table_is_current():
     text = (ROOT / "README.md").read_text()
     current = text[text.index(README_START):text.index(README_END) + len(README_END)]
     assert current == readme_block(load_catalog()), "run: .venv/bin/python dev/update_readme_coverage.py"
+
+
+def test_cli_max_elements_caps_and_raises_the_input_size(tmp_path):
+    path = write_yaml(tmp_path, GOOD.replace("shape: [3, 4]", "shape: [3, 40]"))
+    proc = run_cli("list", str(path), "--max-elements", "100")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "op 'tanh'" in proc.stderr and "cases.0.inputs.x.shape" in proc.stderr and "--max-elements" in proc.stderr
+    assert run_cli("list", str(path), "--max-elements", "120").returncode == 0

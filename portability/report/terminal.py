@@ -68,7 +68,8 @@ def run_summary(report: dict) -> str:
         f"{s['hazards']} hazards ({kinds})",
         f"seed {report['environment']['seed']}; {versions}; {report['timing'].get('total_s', 0):.1f} s",
         *worker_notes(report),
-        *(f"stale known record: {k['op']}: {k['kind']} on {', '.join(k['apis'])} no longer matches anything"
+        *(f"stale known record: {k['op']}: {k['kind']} on {', '.join(k['apis'])}: "
+          f"{k.get('detail') or 'matches no hazard'}"
           for k in report.get("stale_known", [])),
         *([interrupted_note(report)] if report.get("interrupted") else []),
     ])
