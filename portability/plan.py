@@ -99,10 +99,16 @@ def _unsupported(base: dict, reason: str) -> CallPlan:
 
 def framework_value(amap, value, ctx: Ctx):
     """The value one framework receives for a canonical value (values map, then transform)."""
-    if amap.values is not None and _hashable(value) and value in amap.values:
-        value = amap.values[value]
+    value = mapped_value(amap.values, value)
     if amap.transform:
         value = TRANSFORMS[amap.transform](value, ctx)
+    return value
+
+
+def mapped_value(values: dict | None, value):
+    """A canonical value through a `values` map (canonical -> framework); unmapped values pass through."""
+    if values is not None and _hashable(value) and value in values:
+        return values[value]
     return value
 
 

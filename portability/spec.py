@@ -635,6 +635,7 @@ def _check_reference_covers(where: _Where, reference: ApiSpec, params: dict, api
 def _check_reads(where: _Where, api: ApiSpec, params: dict, cases: tuple) -> None:
     """What an API's transforms and shape constants read must exist in every case, and each value a
     transform gets must be of the kind it declares (portability.transforms.needs)."""
+    from portability.plan import mapped_value
     from portability.transforms import VALUE_KINDS, needs_of
 
     uses = [(f"params.{p}", p, m.transform, m.values) for p, m in api.params.items() if m.transform]
@@ -648,9 +649,7 @@ def _check_reads(where: _Where, api: ApiSpec, params: dict, cases: tuple) -> Non
                 if not any(a.split(":", 1)[1] in (inputs if a.startswith("input:") else params) for a in alternatives):
                     wanted = " or ".join(f"{a.split(':', 1)[0]} {a.split(':', 1)[1]!r}" for a in alternatives)
                     where.at(key).fail(f"transform {transform} reads {wanted}, which case {case.name!r} lacks")
-            value = case.params[p]
-            if values is not None and _hashable(value) and value in values:
-                value = values[value]
+            value = mapped_value(values, case.params[p])
             if not VALUE_KINDS[need.value](value):
                 where.at(key).fail(f"transform {transform} takes values of kind {need.value!r}; "
                                    f"case {case.name!r} gives {p}={value!r}")
@@ -673,14 +672,6 @@ def _check_dim_constant(where: _Where, value: dict, case: CaseSpec) -> None:
     for ax in axes if key == "dims" else [axes]:
         if not isinstance(ax, int) or isinstance(ax, bool) or not -len(shapes[name]) <= ax < len(shapes[name]):
             where.fail(f"axis {ax!r} out of range for {name} of shape {list(shapes[name])} in case {case.name!r}")
-
-
-def _hashable(v) -> bool:
-    try:
-        hash(v)
-        return True
-    except TypeError:
-        return False
 
 
 def _check_onnx_op(where: _Where, call: str) -> None:
