@@ -18,10 +18,12 @@ from portability import __version__
 from portability.compare import compare, pair_metrics, tolerance_for
 from portability.frameworks import BACKENDS, installed_version
 from portability.frameworks.numpy_ import execute_reference
-from portability.hazards import FAULTS, api_id, classify, stale_known
+from portability.hazards import FAULTS, _same, api_id, classify, stale_known
 from portability.inputs import make_inputs, summarize
 from portability.plan import MODES, plan_call
 from portability.records import Hazard, Pairwise, Result
+from portability.recipes import (RECIPE_MODE, assess, pairs_to_port, plan_recipe, recipe_values, source_values,
+                                 variant_key, with_alternatives)
 from portability.repro import snippet
 from portability.runner import Outcome, Pool, Progress, Task, run_backends
 
@@ -94,14 +96,19 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     references = {key: _reference(op, case, arrays[key]) for op in selected for case in op.cases
                   for key in [(op.name, case.name)]}
     tasks, requests = _plan_tasks(selected, names, arrays)
+    variants = _plan_recipe_tasks(selected, names, arrays, tasks)
     bar = Progress({b: len(tasks[b]) for b in names}, progress)
     compared: dict[int, Result] = {}
 
     def on_outcome(o: Outcome) -> None:  # runs in the driving threads while the frameworks work
-        compared[o.task.id] = _result(by_op[o.task.op], o, references[(o.task.op, o.task.case)])
+        if o.task.mode != RECIPE_MODE:
+            compared[o.task.id] = _result(by_op[o.task.op], o, references[(o.task.op, o.task.case)])
 
     outcomes, infos = run_backends(pool, tasks, arrays, requests, timeout, bar, on_outcome)
     interrupted = pool.stopping.is_set()  # set before the run ends only by an interrupt
+    recipe_outcomes = {(o.task.op, o.task.case, o.task.backend, o.task.label, variants[o.task.id]): o
+                       for o in outcomes if o.task.mode == RECIPE_MODE}
+    outcomes = [o for o in outcomes if o.task.mode != RECIPE_MODE]
     bar.close()
     t_run = time.perf_counter()
     results = [compared[o.task.id] for o in outcomes]
@@ -114,6 +121,7 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     hazards, stale = [], []
     for op in selected:
         found = classify(op, results, pairwise, _live_for(op, live))
+        found = [_with_recipes(op, h, outcomes, recipe_outcomes) for h in found]
         hazards += [_with_repro(op, h, seed, arrays, _repro_mode(h, results)) for h in found]
         if not interrupted:  # a record may match a case that never ran: staleness is unknown
             stale += stale_known(op, found, results)
@@ -187,6 +195,95 @@ def _plan_tasks(ops, names: list[str], arrays: dict):
                         tasks[b].append(Task(n, op.name, case.name, b, api.label, mode, plan, op.category))
                         n += 1
     return tasks, requests
+
+
+def _plan_recipe_tasks(ops, names: list[str], arrays: dict, tasks: dict) -> dict[int, str]:
+    """Add a task per (target API, source defaults, case) that a port recipe needs and no aligned call
+    already covers; returns task id -> the variant (source defaults) it runs."""
+    n = 1 + max((t.id for ts in tasks.values() for t in ts), default=0)
+    variants, seen = {}, set()
+    for op in ops:
+        apis = [(b, a) for b in names if b in BACKENDS for a in op.apis_for(BACKENDS[b].catalog_key)
+                if not a.unsupported]
+        for (_, source), (backend, target) in pairs_to_port(op, apis):
+            key = variant_key(recipe_values(source, target))
+            for case in op.cases:
+                shapes = _shapes(arrays[(op.name, case.name)])
+                plan = plan_recipe(op, source, target, case, shapes)
+                if plan is None or (op.name, case.name, backend, target.label, key) in seen or \
+                        plan == plan_call(op, target, case, "aligned", shapes):
+                    continue  # the same call runs anyway: its aligned outcome stands for the recipe
+                seen.add((op.name, case.name, backend, target.label, key))
+                tasks[backend].append(Task(n, op.name, case.name, backend, target.label, RECIPE_MODE, plan,
+                                           op.category))
+                variants[n] = key
+                n += 1
+    return variants
+
+
+def _with_recipes(op, h: Hazard, outcomes: list[Outcome], recipe_outcomes: dict) -> Hazard:
+    """A default mismatch with the port recipe of every ordered pair of its APIs whose defaults differ on
+    its parameter, each verdict taken from the runs (the source in defaults mode, the target at the
+    source's values). A recipe no argument can express names a verified alternative API instead."""
+    if h.kind != "default_argument_mismatch":
+        return h
+    build = _recipe_builder(op, outcomes, recipe_outcomes)
+    apis = [(ident.split(":", 1)[0], a) for ident in h.apis if (a := _api_of(op, ident)) is not None]
+    recipes = [build(s, t) for s, t in pairs_to_port(op, apis)
+               if not _same(source_values(s[1]).get(h.param), source_values(t[1]).get(h.param))]
+    every = [(b, a) for b in {t[0] for t in apis} for a in op.apis_for(BACKENDS[b].catalog_key) if not a.unsupported]
+    alternatives = [build(s, t) for s in {(b, a.label): (b, a) for b, a in apis}.values() for t in every
+                    if any(r.source == api_id(s[0], s[1].label) and not r.cases and r.note for r in recipes)]
+    recipes = with_alternatives(recipes, alternatives)
+    verified = sum(r.verified for r in recipes)
+    fix = (f"Port recipes (a source's values passed to the target, all together, then executed): "
+           f"{verified}/{len(recipes)} verified (`portability explain {op.name} --from A --to B`). {h.fix}")
+    return replace(h, recipes=tuple(recipes), fix=fix, fix_verified=bool(recipes) and verified == len(recipes))
+
+
+def _recipe_builder(op, outcomes: list[Outcome], recipe_outcomes: dict):
+    """(source, target) -> Recipe: the source's defaults-mode outputs against the target's outputs at the
+    source's values: its recipe task, or the call that stood for it (its defaults when they already give
+    those values, else its aligned call, which the planner found identical)."""
+    by_call = {(o.task.op, o.task.case, o.task.backend, o.task.label, o.task.mode): o
+               for o in _with_reused_defaults(outcomes)}
+
+    def out(o):
+        return o.outputs[0] if o is not None and o.status == "ok" and o.outputs else None
+
+    def build(source, target):
+        (sb, sa), (tb, ta) = source, target
+        values = recipe_values(sa, ta)
+        key = variant_key(values)
+        own = source_values(ta)
+        stand_in = "defaults" if all(p in own and _same(own[p], v) for p, v in values.items()) else "aligned"
+        src = {c.name: out(by_call.get((op.name, c.name, sb, sa.label, "defaults"))) for c in op.cases}
+        dst = {c.name: out(recipe_outcomes.get((op.name, c.name, tb, ta.label, key))
+                           or by_call.get((op.name, c.name, tb, ta.label, stand_in))) for c in op.cases}
+        metric = _metric(op)
+        other = frozenset(c.name for c in op.cases
+                          if (a := out(by_call.get((op.name, c.name, sb, sa.label, "aligned")))) is not None
+                          and (b := out(by_call.get((op.name, c.name, tb, ta.label, "aligned")))) is not None
+                          and not metric(c.name, a, b)[1])
+        return assess(op, source, target, src, dst, metric, other)
+
+    return build
+
+
+def _metric(op):
+    def metric(case_name: str, a, b):
+        case = next(c for c in op.cases if c.name == case_name)
+        tol = tolerance_for(case.dtype, op.tolerance, case.accumulation)
+        max_abs, _, within, shape_equal = pair_metrics(a, b, op.outputs[0].kind, tol)
+        return max_abs, within and shape_equal
+
+    return metric
+
+
+def _api_of(op, ident: str):
+    backend, label = ident.split(":", 1)
+    return next((a for a in op.apis if a.label == label and a.framework == BACKENDS[backend].catalog_key
+                 and not a.unsupported), None)
 
 
 def _result(op, o: Outcome, reference) -> Result:

@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=_seconds, default=60.0, help="per-case timeout in seconds, > 0 (default 60)")
     run.add_argument("--threads", type=_threads, default=1, help="threads per framework, >= 1 (default 1)")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    run.add_argument("--verbose", action="store_true",
+                     help="also the op x framework matrix and every unsupported hazard (one line per framework without)")
     run.add_argument("--cache-dir", default=_default_cache(),
                      help="compilation cache for frameworks that compile each call (JAX); '' turns it off "
                           "(default: $XDG_CACHE_HOME/portability)")
@@ -248,16 +250,17 @@ def cmd_run(args) -> int:
         report = run_check(catalog, ops=ops, seed=args.seed, timeout=args.timeout, threads=args.threads,
                            progress=not args.quiet, dtypes=dtypes, cache_dir=args.cache_dir or None, pool=pool)
         pool.close()  # the run is over: from here on a Ctrl-C exits at once
-        return _report_run(report, targets, fail_on, baseline, args.baseline)
+        return _report_run(report, targets, fail_on, baseline, args.baseline, args.verbose)
 
 
-def _report_run(report, targets: list, fail_on: list[str], baseline: dict | None, baseline_path: str | None) -> int:
+def _report_run(report, targets: list, fail_on: list[str], baseline: dict | None, baseline_path: str | None,
+                verbose: bool = False) -> int:
     """Summary, report files, exit code: 130 when interrupted, 2 when a report could not be written, 1 for
     --fail-on hazards, else 0."""
     from portability.report import jsonio, terminal
 
     data = jsonio.to_dict(report)
-    print(terminal.run_summary(data))  # first: a report file that cannot be written loses nothing on screen
+    print(terminal.run_summary(data, verbose=verbose))  # first: a report file that cannot be written loses nothing on screen
     written, failed = _write_reports(data, targets)
     for line in failed:
         print(f"portability: error: {line}", file=sys.stderr)

@@ -5,17 +5,29 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from portability.frameworks import BACKENDS
-from portability.hazards import effective_defaults, explicit_call
+from portability.hazards import effective_defaults
+from portability.plan import framework_value
+from portability.recipes import summary as recipe_summary
+from portability.report.terminal import WIDTH, _wrap
+from portability.transforms import Ctx, UnsupportedValue
 
 
-def explain(op, report, source: str | None = None, target: str | None = None) -> str:
+def explain(op, report, source: str | None = None, target: str | None = None, width: int = WIDTH) -> str:
+    """The op's APIs and calls, the defaults of its semantic parameters, its hazards with their fixes, and
+    with ``source`` and ``target`` the port recipes; wrapped to ``width`` columns."""
     live = {(a["framework"], a["api"]): a["live_defaults"] for a in report.ops[0]["apis"]}
     described = report.ops[0]["apis"]
-    out = [f"{op.name} ({op.category}): {op.summary}"]
+    out = _wrap(f"{op.name} ({op.category}): {op.summary}", width)
     out += [f"  source: {s}" for s in op.sources]
     out += ["", "APIs (aligned: every semantic parameter explicit; defaults: as a naive port writes it)"]
-    out.append(tabulate([[a["framework"], a["api"], a["calls"]["aligned"], a["calls"]["defaults"]] for a in described],
-                        headers=["framework", "api", "aligned call", "defaults call"], tablefmt="simple"))
+    for a in described:
+        out.append(f"  {a['framework']}: {a['api']}")
+        for mode in ("aligned", "defaults"):
+            first, *more = a["calls"][mode].splitlines() or [""]
+            out += _wrap(f"{mode}: {first}", width, "    ", "      ")
+            for line in more:  # a layer's construction, weight copies and call: one wrapped line each
+                pad = "      " + line[:len(line) - len(line.lstrip())]
+                out += _wrap(line.strip(), width, pad, pad + "  ")
     semantic = op.semantic_params
     if semantic:
         rows = []
@@ -25,47 +37,92 @@ def explain(op, report, source: str | None = None, target: str | None = None) ->
                 continue
             values, _ = effective_defaults(api, live.get((a["framework"], a["api"]), {}))
             rows.append([f"{a['framework']}:{a['api']}"] + [_fmt(values.get(p)) for p in semantic])
-        out += ["", "Defaults of semantic parameters (canonical value: "
-                + ", ".join(f"{p}={op.params[p].value!r}" for p in semantic) + ")"]
-        out.append(tabulate(rows, headers=["api", *semantic], tablefmt="simple"))
+        out += ["", *_wrap("Defaults of semantic parameters (canonical value: "
+                           + ", ".join(f"{p}={op.params[p].value!r}" for p in semantic) + ")", width)]
+        table = tabulate(rows, headers=["api", *semantic], tablefmt="simple").splitlines()
+        out += table if max(map(len, table)) <= width else [
+            t for r in rows for t in _wrap(f"{r[0]}: " + ", ".join(f"{p}={v}" for p, v in zip(semantic, r[1:])),
+                                           width, "  ", "    ")]
     hazards = report.hazards
     out += ["", f"Hazards ({len(hazards)})"]
     for h in hazards:
-        out.append(f"  [{h.severity}] {h.kind}{' (known: ' + h.known_reason + ')' if h.known else ''}: {h.summary}")
+        known = f" (known: {h.known_reason})" if h.known else ""
+        out += _wrap(f"[{h.severity}] {h.kind}{known}: {h.summary}", width, "  ", "    ")
         if h.fix:
-            out.append(f"      fix: {h.fix}")
+            out += _wrap(f"fix: {h.fix}", width, "      ", "        ")
     if source and target:
-        out += ["", *port_advice(op, report, live, source, target)]
+        out += ["", *(t for line in port_advice(op, report, live, source, target)
+                      for t in _wrap(line.strip(), width, line[:len(line) - len(line.lstrip())],
+                                     line[:len(line) - len(line.lstrip())] + "    "))]
     return "\n".join(out)
 
 
 def port_advice(op, report, live: dict, source: str, target: str) -> list[str]:
-    """The explicit calls that make each target API agree with the source's defaults."""
-    src_apis = _apis_of(op, source)
+    """For every source API (functions and layers): its defaults in its own terms, and for every target API
+    the port recipe the run executed (the arguments, and whether the target then agreed), or why none is
+    needed. A default the catalog does not document is never invented: the source then passes it."""
+    src_apis = [a for a in _apis_of(op, source) if not a.unsupported]
     dst_apis = _apis_of(op, target)
     lines = [f"Porting {op.name} from {source} to {target}"]
-    if not src_apis or not dst_apis:
+    if not src_apis or not dst_apis or all(a.unsupported for a in dst_apis):
         missing = source if not src_apis else target
-        return lines + [f"  {missing} has no API for {op.name} in the catalog: compose it from supported ops."]
-    src_api = src_apis[0]
-    src_defaults, _ = effective_defaults(src_api, live.get((source, src_api.label), {}))
-    for dst in dst_apis:
-        if dst.unsupported:
-            lines.append(f"  {dst.label}: unsupported ({dst.unsupported})")
-            continue
-        dst_defaults, _ = effective_defaults(dst, live.get((target, dst.label), {}))
-        for p in op.semantic_params:
-            want = src_defaults.get(p, op.params[p].value)
-            have = dst_defaults.get(p)
-            if p in dst_defaults and have != want:
-                call = explicit_call(dst, p, want, op)
-                lines.append(f"  {p}: {src_api.label} defaults to {want!r}, {dst.label} to {have!r} -> {call}")
-            elif p in dst_defaults:
-                lines.append(f"  {p}: both default to {want!r} in {src_api.label} and {dst.label}")
+        reason = next((a.unsupported for a in dst_apis if a.unsupported), "")
+        return lines + [f"  {missing} has no API for {op.name} in the catalog{': ' + reason if reason else ''}; "
+                        "compose it from supported ops."]
+    recipes = {(r.source, r.target): r for h in report.hazards for r in h.recipes}
+    for src in src_apis:
+        values, _ = effective_defaults(src, live.get((source, src.label), {}))
+        lines.append(f"  from {src.label}: {_in_own_terms(op, src, values) or 'no documented defaults'}")
+        undocumented = [p for p in op.semantic_params if p in src.params and p not in values]
+        if undocumented:
+            lines.append(f"    (no default for {', '.join(undocumented)}: a call of {src.label} passes "
+                         f"{'it' if len(undocumented) == 1 else 'them'} explicitly, and a port keeps that value)")
+        for dst in dst_apis:
+            if dst.unsupported:
+                lines.append(f"    -> {dst.label}: unsupported ({dst.unsupported})")
+                continue
+            recipe = recipes.get((f"{source}:{src.label}", f"{target}:{dst.label}"))
+            if recipe is not None:
+                lines.append(f"    -> {recipe_summary(recipe).split(' -> ', 1)[1]}")
+                continue
+            own, _ = effective_defaults(dst, live.get((target, dst.label), {}))
+            shared = [p for p in op.semantic_params if p in values and p in own]
+            carried = [p for p in undocumented if p in dst.params]
+            if carried:
+                lines.append(f"    -> {dst.label}: pass " + ", ".join(
+                    f"{dst.params[p].name or p}=<your value>" + (f" (its default, {own[p]!r}, would replace it)"
+                                                               if p in own else "") for p in carried) + " explicitly")
+            else:
+                same = ", ".join(f"{p}={values[p]!r}" for p in shared)
+                lines.append(f"    -> {dst.label}: " + (f"no arguments needed: both default to {same}" if shared else
+                                                         "no semantic default to carry over"))
     for h in report.hazards:
         if target in h.frameworks and h.kind != "default_argument_mismatch":
             lines.append(f"  also for {target}: [{h.severity}] {h.kind}: {h.summary}")
     return lines
+
+
+def _in_own_terms(op, api, values: dict) -> str:
+    """Each default as the framework writes it, with the canonical value where they differ
+    (Keras BatchNormalization momentum=0.99 is torch's 0.1... in canonical terms 0.01)."""
+    parts = []
+    case = op.cases[0]
+    ctx = Ctx({**case.params, **values}, {i.name: i.shape for i in case.inputs})
+    for p, v in values.items():
+        amap = api.params.get(p)
+        if amap is None or p in api.fixed:
+            parts.append(f"{p}={v!r} (fixed)")
+            continue
+        try:
+            fw = framework_value(amap, v, ctx)
+        except UnsupportedValue:
+            fw = v
+        if isinstance(fw, dict):
+            own = ", ".join(f"{k}={x!r}" for k, x in fw.items())
+        else:
+            own = f"{amap.name}={fw!r}"
+        parts.append(own if own == f"{p}={v!r}" else f"{own} (canonical {p}={v!r})")
+    return ", ".join(parts)
 
 
 def _apis_of(op, backend: str):

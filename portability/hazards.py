@@ -80,7 +80,29 @@ def classify(op, results: list[Result], pairwise: list[Pairwise], live: dict) ->
     hazards = _outcome_hazards(op, mine)
     hazards += _default_hazards(op, mine, pairwise, live)
     hazards.sort(key=lambda h: (SEVERITY_ORDER[h.severity], h.kind, h.apis))
-    return _mark_known(op, hazards, mine)
+    return [_with_checked_alternative(h, mine) for h in _mark_known(op, hazards, mine)]
+
+
+OUTCOME_KINDS = ("numeric_divergence", "nonfinite_mismatch", "shape_mismatch", "dtype_mismatch", "error", "crash",
+                 "timeout", "unsupported")
+
+
+def _with_checked_alternative(h: Hazard, results: list[Result]) -> Hazard:
+    """The fix of an API's own failure names another API of the same framework that this run checked on
+    every case of the hazard: it ran and matched the reference there (shape, dtype, NaN/Inf, tolerance)."""
+    if h.kind not in OUTCOME_KINDS or len(h.apis) != 1 or not h.cases:
+        return h
+    backend, label = h.apis[0].split(":", 1)
+    good: dict[str, set] = {}
+    for r in results:
+        if (r.framework == backend and r.api != label and r.mode == "aligned" and r.status == "ok"
+                and r.shape_equal and r.dtype_equal is not False and r.nonfinite_equal and r.within_tolerance):
+            good.setdefault(r.api, set()).add(r.case)
+    alternative = next((api for api, cases in sorted(good.items()) if set(h.cases) <= cases), None)
+    if alternative is None:
+        return h
+    checked = f"Use {alternative} instead: this run checked it on {', '.join(h.cases)} and it matches the reference."
+    return replace(h, fix=f"{checked} {h.fix}")
 
 
 def _outcome_hazards(op, results: list[Result]) -> list[Hazard]:
@@ -323,7 +345,7 @@ def _mark_known(op, hazards: list[Hazard], results: list[Result] = ()) -> list[H
     for h in hazards:
         for part in _split_by_scope(op, h, results):
             rec = next((k for k in op.known if known_matches(k, part, op)), None)
-            out.append(replace(part, known=True, known_reason=rec.reason, known_source=rec.source) if rec else part)
+            out.append(_as_known(part, rec) if rec else part)
     return out
 
 
@@ -344,6 +366,18 @@ def _split_by_scope(op, h: Hazard, results: list[Result]) -> list[Hazard]:
     if {r.case for rs in groups.values() for r in rs} != set(h.cases):
         return [h]  # not the results it came from: left whole (and known only if a record covers all of it)
     return [_outcome_hazard(op, h.kind, backend, label, rs) for rs in groups.values()]
+
+
+def _as_known(h: Hazard, record) -> Hazard:
+    """A hazard inside a known record: its reason and source, and the documented workaround as its fix
+    (said to be documented, not executed), in place of the generic advice."""
+    fix = h.fix
+    if record.workaround:
+        fix = f"Documented workaround (from the catalog's known record; not executed): {record.workaround}"
+    elif h.kind in ("error", "crash", "timeout"):
+        fix = "Documented behaviour (see the known record's reason and source): keep the inputs in the range every " \
+              "framework accepts, or use an API that handles them."
+    return replace(h, known=True, known_reason=record.reason, known_source=record.source, fix=fix)
 
 
 def known_matches(record, hazard: Hazard, op=None) -> bool:

@@ -28,6 +28,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from portability.cells import cell_state
 from portability.hazards import SEVERITY_ORDER, per_case
 from portability.report.jsonio import FORMAT_VERSION
 from portability.report.validate import report_kind
@@ -353,17 +354,10 @@ class _ColumnView:
         open_ = [h for h in hz if not h.get("known")]
         aligned = [r for r in rs if r["mode"] == "aligned" and r["status"] == "ok"]
         errs = [r["max_abs_error"] for r in aligned if isinstance(r.get("max_abs_error"), (int, float))]
-        if set(statuses) == {"not_installed"}:
-            state = "not-installed"
-        elif open_:
-            state = min((h["severity"] for h in open_), key=lambda s: SEVERITY_ORDER.get(s, 3))
-        elif all(r["status"] == "unsupported" for r in rs):
-            state = "unsupported"
-        else:
-            state = "ok"
+        cell = cell_state(rs, hz, True)  # the one rule the terminal and the run page use
         return {
-            "state": state,
-            "label": state if state not in SEVERITY_ORDER else f"{state} ({len(open_)})",
+            "state": cell.state,
+            "label": cell.label,
             "results": statuses,
             "max_abs_error": max(errs) if errs else None,
             "hazards": [{"kind": h["kind"], "severity": h["severity"], "known": bool(h.get("known")),

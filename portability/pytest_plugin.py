@@ -10,8 +10,11 @@ in its usual isolated workers), then each item reports its share:
 - a hazard that involves the API on that case and is not known fails the item with the hazard's
   summary, its fix and the API's copy-paste repro snippet;
 - a known hazard (catalog ``known:`` record, or listed for that case in ``--portability-baseline``,
-  a run report) is an xfail with its reason;
-- a framework that is not installed skips; otherwise the item passes.
+  a run report) is an xfail with its reason, and so is a hazard of a kind ``--portability-fail-on``
+  does not name (default: any kind fails);
+- an API that is unsupported for the case (the framework lacks the op or the value) skips with the
+  reason, as pytest skips what does not apply; so does a framework that is not installed;
+  otherwise the item passes.
 
 Under pytest-xdist each worker checks one op at a time for the items it is given (items carry an
 ``xdist_group`` mark per op, so ``--dist loadgroup`` keeps an op on one worker).
@@ -42,6 +45,9 @@ def pytest_addoption(parser):
     g.addoption("--portability-seed", type=int, default=0, metavar="N", help="input seed (default 0)")
     g.addoption("--portability-timeout", type=float, default=60.0, metavar="S",
                 help="per-case timeout in seconds inside the framework workers (default 60)")
+    g.addoption("--portability-fail-on", metavar="KINDS", default="any",
+                help="comma-separated hazard kinds that fail an item, or 'any' (default); a hazard of another kind "
+                     "is an xfail with its summary. An API that is unsupported for a case is always a skip.")
 
 
 class _State:
@@ -58,6 +64,7 @@ class _State:
         self.seed = config.getoption("portability_seed")
         self.timeout = config.getoption("portability_timeout")
         self.baseline_path = config.getoption("portability_baseline")
+        self.fail_on = _fail_on(config.getoption("portability_fail_on"))
         self.baseline: set = set()
         if self.baseline_path:
             from portability.errors import UsageError
@@ -178,6 +185,20 @@ class CatalogFile(pytest.File):
         return data
 
 
+def _fail_on(text: str) -> set[str] | None:
+    """The hazard kinds that fail an item; None for any."""
+    from portability.hazards import HAZARD_KINDS
+
+    kinds = {t.strip() for t in (text or "any").split(",") if t.strip()}
+    if "any" in kinds:
+        return None
+    for k in kinds:
+        if k not in HAZARD_KINDS:
+            raise pytest.UsageError(f"--portability-fail-on: unknown hazard kind {k!r} "
+                                    f"(known: any, {', '.join(HAZARD_KINDS)})")
+    return kinds
+
+
 class HazardFailure(Exception):
     def __init__(self, hazards: list[dict], api: str):
         super().__init__("; ".join(h["summary"] for h in hazards))
@@ -199,21 +220,28 @@ class PortabilityItem(pytest.Item):
                    and r["framework"] == self.backend and r["api"] == self.api]
         if results and all(r["status"] == "not_installed" for r in results):
             pytest.skip(f"{self.backend} is not installed: {results[0].get('message') or ''}".rstrip(": "))
+        if results and all(r["status"] in ("unsupported", "not_expressible") for r in results):
+            # as pytest skips what does not apply: the framework lacks the op or this value
+            pytest.skip(f"{self.api_id} is unsupported here: {results[0].get('message') or ''}".rstrip(": "))
         state = _state(self.config)
         from portability.matrix import hazard_key, unit_cases
 
         mine = [h for h in data["hazards"] if h["op"] == self.op and self.api_id in h["apis"]
-                and (not h.get("cases") or self.case in h["cases"])]
+                and (not h.get("cases") or self.case in h["cases"]) and h["kind"] != "unsupported"]
         # the baseline excuses a hazard on this item's case, not the same hazard on another case
         new = [h for h in mine if not h.get("known")
                and (hazard_key(h), self.case if self.case in unit_cases(h) else "") not in state.baseline]
-        if new:
-            raise HazardFailure(new, self.api_id)
+        failing = [h for h in new if state.fail_on is None or h["kind"] in state.fail_on]
+        if failing:
+            raise HazardFailure(failing, self.api_id)
         if mine:
             reasons = []
             for h in mine:
-                why = h.get("known_reason") if h.get("known") else f"in the baseline {state.baseline_path}"
-                reasons.append(f"known {h['kind']}: {' '.join((why or '').split())}")
+                why = (h.get("known_reason") if h.get("known") else
+                       f"in the baseline {state.baseline_path}" if h not in new else
+                       f"{h['summary']} (not a --portability-fail-on kind)")
+                label = "known " if h.get("known") or h not in new else ""
+                reasons.append(f"{label}{h['kind']}: {' '.join((why or '').split())}")
             pytest.xfail("; ".join(reasons))
 
     def repr_failure(self, excinfo, style=None):

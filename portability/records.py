@@ -68,3 +68,5 @@ class Hazard:
     known: bool = False
     known_reason: str | None = None
     known_source: str | None = None
+    recipes: tuple = ()  # portability.recipes.Recipe, one per (source -> target) port (default mismatches)
+    fix_verified: bool | None = None  # every recipe ran and made its target agree with its source

@@ -116,6 +116,7 @@ class KnownHazard:
     cases: tuple[str, ...] = ()  # case names or fnmatch patterns (`nan*`), without a sweep's `@dtype` suffix
     dtypes: tuple[str, ...] = ()  # case dtypes (a sweep's `case@float16` has float16)
     modes: tuple[str, ...] = ()  # aligned | defaults: the mode the hazard was seen in
+    workaround: str | None = None  # what a port writes instead, as the framework documents it
 
 
 @dataclass(frozen=True)
@@ -452,7 +453,7 @@ def _load_known(where: _Where, raw, case_names: list[str]) -> KnownHazard:
     from portability.hazards import HAZARD_KINDS
     from portability.plan import MODES
 
-    where.mapping(raw, {"kind", "apis", "reason", "source", "param", "cases", "dtypes", "modes"},
+    where.mapping(raw, {"kind", "apis", "reason", "source", "param", "cases", "dtypes", "modes", "workaround"},
                   {"kind", "apis", "reason", "source"})
     if raw["kind"] not in HAZARD_KINDS:
         where.at("kind").fail(f"unknown hazard kind {raw['kind']!r}")
@@ -470,8 +471,11 @@ def _load_known(where: _Where, raw, case_names: list[str]) -> KnownHazard:
     for i, m in enumerate(modes):
         if m not in MODES:
             where.at(f"modes.{i}").fail(f"unknown mode {m!r} (known: {', '.join(MODES)})")
+    workaround = raw.get("workaround")
+    if workaround is not None:
+        where.at("workaround").typed(workaround, str, "a sentence")
     return KnownHazard(raw["kind"], where.at("apis").str_list(raw["apis"]), raw["reason"], raw["source"],
-                       raw.get("param"), cases, dtypes, modes)
+                       raw.get("param"), cases, dtypes, modes, workaround)
 
 
 def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str]) -> ApiSpec:

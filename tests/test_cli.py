@@ -80,8 +80,10 @@ def test_explain_gives_the_fix_for_a_port():
     proc = run_cli("explain", "nhwc_relu6", str(DATA / "roundtrip.yaml"), "--from", "torch", "--to", "tensorflow")
     assert proc.returncode == 0, proc.stderr
     assert "Porting nhwc_relu6 from torch to tensorflow" in proc.stdout
-    assert "tf.nn.leaky_relu(..., alpha=0.01)" in proc.stdout
-    assert "tf.nn.leaky_relu(tf.constant(np.ascontiguousarray(np.transpose(x, (0, 2, 3, 1)))))" in proc.stdout
+    assert "tf.nn.leaky_relu(..., alpha=0.01): verified on" in proc.stdout  # the port recipe, executed
+    flat = " ".join(proc.stdout.split())  # calls wrap at 100 columns
+    assert "tf.nn.leaky_relu(tf.constant(np.ascontiguousarray(np.transpose(x, (0, 2, 3, 1)))))" in flat
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 100
 
 
 def test_progress_shows_on_a_terminal_and_quiet_silences_it(tmp_path):

@@ -223,13 +223,23 @@ def test_porting_view(sample, page):
     assert {a["data-fw"] for a in fw_rows} >= {"torch", "jax", "tensorflow"}
 
 
-def test_explicit_argument_per_api(sample):
-    model = html.build_model(sample)
-    h = next(h for h in model["hazards"] if h["kind"] == "default_argument_mismatch" and h["op"] == "leaky_relu")
-    rows = {d["api"]: d for d in h["defaults_rows"]}
-    assert rows["tensorflow:tf.nn.leaky_relu"]["explicit"] == "tf.nn.leaky_relu(..., alpha=0.2)"
-    assert rows["torch:torch.nn.functional.leaky_relu"]["value"] == 0.01
-    assert rows["onnxruntime:LeakyRelu"]["explicit"] == "ONNX LeakyRelu attribute alpha=0.2"
+def test_defaults_and_port_recipes_come_from_structured_fields(sample):
+    """No prose is parsed: defaults rows from `defaults`, recipe rows from `recipes` (source -> target)."""
+    import copy
+
+    data = copy.deepcopy(sample)
+    h = next(h for h in data["hazards"] if h["kind"] == "default_argument_mismatch" and h["op"] == "leaky_relu")
+    h["recipes"] = [{"source": "torch:torch.nn.functional.leaky_relu", "target": "tensorflow:tf.nn.leaky_relu",
+                     "values": {"negative_slope": 0.01}, "args": {"alpha": 0.01}, "call": "tf.nn.leaky_relu(..., alpha=0.01)",
+                     "cases": 2, "agreeing": 2, "residual": 0.0, "note": "", "other": [], "verified": True}]
+    model = html.build_model(data)
+    view = next(v for v in model["hazards"] if v["kind"] == "default_argument_mismatch" and v["op"] == "leaky_relu")
+    rows = {d["api"]: d for d in view["defaults_rows"]}
+    assert rows["torch:torch.nn.functional.leaky_relu"]["value"] == 0.01 and "explicit" not in rows["torch:torch.nn.functional.leaky_relu"]
+    (recipe,) = view["recipe_rows"]
+    assert (recipe["src_fw"], recipe["dst_fw"], recipe["dst_api"]) == ("torch", "tensorflow", "tf.nn.leaky_relu")
+    page = html.render(data)
+    assert 'data-src="torch" data-dst="tensorflow"' in page and "tf.nn.leaky_relu(..., alpha=0.01)" in page
 
 
 def test_accessibility_basics(page, page_text):

@@ -201,3 +201,32 @@ def test_loading_the_plugin_imports_no_framework():
             "assert eps == ['portability.pytest_plugin'], eps\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
+
+
+UNSUPPORTED = textwrap.dedent("""\
+    ops:
+      - name: lacking
+        category: test
+        summary: numpy has no such op; onnxruntime does
+        inputs: {x: {shape: [3, 5], generator: normal}}
+        reference: {call: numpy.tanh, args: [x]}
+        apis:
+          numpy: {unsupported: "NumPy has no fused tanh op (compose it)"}
+          onnx: {call: Tanh, args: [x]}
+    """)
+
+
+def test_an_unsupported_api_is_a_skip_with_its_reason_not_a_failure(pytester):
+    catalog = pytester.makefile(".yaml", lacking=UNSUPPORTED)
+    result = pytester.runpytest("--portability", str(catalog), *FRAMEWORKS, "-rs", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*SKIPPED*numpy (no API) is unsupported here: NumPy has no fused tanh op*"])
+
+
+def test_fail_on_chooses_the_kinds_that_fail(pytester, catalog):
+    result = pytester.runpytest("--portability", str(catalog), *FRAMEWORKS, "--portability-fail-on", "dtype_mismatch",
+                                "-rx", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4, xfailed=2)
+    result.stdout.fnmatch_lines(["*XFAIL*broken*numeric_divergence*not a --portability-fail-on kind*"])
+    bad = pytester.runpytest("--portability", str(catalog), *FRAMEWORKS, "--portability-fail-on", "explosions")
+    assert bad.ret != 0 and "unknown hazard kind 'explosions'" in bad.stderr.str() + bad.stdout.str()

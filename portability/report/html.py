@@ -22,6 +22,7 @@ from pathlib import Path
 import jinja2
 
 from portability.hazards import SEVERITY_ORDER as SEVERITY_RANK
+from portability.cells import cell_state
 from portability.report.jsonio import clean, write_atomic
 
 SEVERITIES = ("high", "medium", "low")
@@ -284,19 +285,18 @@ def _hazard_view(h: dict, ident: str, n: int, ops: list[dict]) -> dict:
     if op:
         for a in op.get("apis") or []:
             calls[f"{a['framework']}:{a['api']}"] = (a.get("calls") or {}).get("aligned")
-    fix = h.get("fix") or ""
-    fragments = [f.strip() for f in fix.split(":", 1)[1].split(";")] if ":" in fix else []
     defaults = []
     for api_key, value in (h.get("defaults") or {}).items():
         backend, _, label = api_key.partition(":")
-        explicit = next((f for f in fragments if f.startswith((label + "(", label + ":", label + " ",
-                                                                "ONNX " + label + " "))), None)
         defaults.append({"api": api_key, "framework": backend, "label": label, "value": value,
-                         "explicit": explicit, "aligned_call": calls.get(api_key)})
+                         "aligned_call": calls.get(api_key)})
+    recipes = [{**r, "src_fw": r["source"].partition(":")[0], "dst_fw": r["target"].partition(":")[0],
+                "src_api": r["source"].partition(":")[2], "dst_api": r["target"].partition(":")[2]}
+               for r in h.get("recipes") or []]
     repro = [{"api": k, "framework": k.partition(":")[0], "code": v, "id": f"{ident}-repro-{i}"}
              for i, (k, v) in enumerate((h.get("repro") or {}).items(), 1)]
     div = h.get("divergence") or None
-    return {**h, "id": ident, "n": n, "defaults_rows": defaults, "repro_list": repro,
+    return {**h, "id": ident, "n": n, "defaults_rows": defaults, "recipe_rows": recipes, "repro_list": repro,
             "div": div, "frameworks": list(h.get("frameworks") or []), "apis": list(h.get("apis") or []),
             "cases": list(h.get("cases") or [])}
 
@@ -311,23 +311,12 @@ def _matrix_row(op, frameworks, fw_versions, results, hazards, op_ids) -> dict:
     for fw in frameworks:
         mine = [h for h in hazards if fw in h["frameworks"]]
         rs = [r for r in results if r["framework"] == fw]
-        statuses = {r["status"] for r in rs}
-        if not fw_versions.get(fw) or (statuses and statuses <= {"not_installed"}):
-            state = "not-installed"
-        elif rs and statuses - {"not_installed"} <= {"unsupported"}:
-            state = "unsupported"
-        elif mine:
-            state = min((h["severity"] for h in mine), key=lambda s: SEVERITY_RANK.get(s, 9))
-            if state not in SEVERITY_RANK:
-                state = "medium"
-        elif not rs:
-            state = "none"
-        else:
-            state = "ok"
+        cell = cell_state(rs, mine, bool(fw_versions.get(fw)))
+        state = cell.state
         rank, symbol, word = CELL_STATES[state]
         worst_rank = max(worst_rank, rank)
         top = [h for h in mine if h["severity"] == state] or mine
-        known = bool(top) and all(h.get("known") for h in top)
+        known = cell.known
         title = f"{name} \u00d7 {fw}: {word}"
         if mine:
             kinds = ", ".join(dict.fromkeys(h["kind"] for h in mine))

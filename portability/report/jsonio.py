@@ -40,7 +40,12 @@ def to_dict(report) -> dict:
 def _hazard(h) -> dict:
     d = asdict(h)
     d["frameworks"], d["apis"], d["cases"] = list(h.frameworks), list(h.apis), list(h.cases)
+    d["recipes"] = [asdict(r) | {"verified": r.verified} for r in h.recipes]
     return d
+
+
+def _field(record, name: str):
+    return record.get(name) if isinstance(record, dict) else getattr(record, name, None)
 
 
 def summary(hazards, results, ops) -> dict:
@@ -54,6 +59,8 @@ def summary(hazards, results, ops) -> dict:
     for r in results:
         s = r.status if not isinstance(r, dict) else r["status"]
         by_status[s] = by_status.get(s, 0) + 1
+    mismatches = [h for h in hazards if _field(h, "kind") == "default_argument_mismatch"]
+    recipes = [r for h in mismatches for r in (_field(h, "recipes") or [])]
     return {
         "ops": len(ops),
         "cases": sum(len(o["cases"]) for o in ops),
@@ -62,6 +69,11 @@ def summary(hazards, results, ops) -> dict:
         "hazards": len(hazards),
         "hazards_by_kind": by_kind,
         "hazards_by_severity": by_severity,
+        # default mismatches whose every port recipe ran and made its target agree with its source
+        "recipes": {"default_mismatches": len(mismatches),
+                    "verified": sum(bool(_field(h, "fix_verified")) for h in mismatches),
+                    "recipes": len(recipes),
+                    "recipes_verified": sum(bool(_field(r, "verified")) for r in recipes)},
     }
 
 

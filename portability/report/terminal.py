@@ -4,44 +4,24 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from portability.cells import cells_of
 from portability.hazards import SEVERITY_ORDER
 
 SYMBOL = {"high": "✖ high", "medium": "▲ medium", "low": "• low"}
 
 
-def _worst(hazards: list[dict]) -> str | None:
-    return min((h["severity"] for h in hazards), key=SEVERITY_ORDER.get, default=None)
-
-
 def op_matrix(report: dict) -> str:
-    """One row per op, one column per framework: the worst finding, or ok / n/a / not installed."""
+    """One row per op, one column per framework: its cell state (portability.cells, as the HTML page shows)."""
     backends = list(report["environment"]["frameworks"])
-    hazards, results = {}, {}
-    for h in report["hazards"]:
-        for b in h["frameworks"]:
-            if not h["known"]:
-                hazards.setdefault((h["op"], b), []).append(h)
-    for r in report["results"]:
-        results.setdefault((r["op"], r["framework"]), []).append(r)
-    rows = []
-    for op in report["ops"]:
-        row = [op["name"]]
-        for b in backends:
-            hz = hazards.get((op["name"], b), [])
-            ran = results.get((op["name"], b), [])
-            if report["environment"]["frameworks"][b] is None:
-                cell = "not installed"
-            elif not ran:
-                cell = "-"
-            elif hz:
-                cell = f"{SYMBOL[_worst(hz)]} ({len(hz)})"
-            elif all(r["status"] == "unsupported" for r in ran):
-                cell = "unsupported"
-            else:
-                cell = "ok"
-            row.append(cell)
-        rows.append(row)
+    cells = cells_of(report)
+    rows = [[op["name"], *(_cell_text(cells[(op["name"], b)]) for b in backends)] for op in report["ops"]]
     return tabulate(rows, headers=["op", *backends], tablefmt="simple")
+
+
+def _cell_text(cell) -> str:
+    if cell.state in SYMBOL:
+        return f"{SYMBOL[cell.state]}{' known' if cell.known else ''} ({cell.hazards})"
+    return {"none": "-", "not-installed": "not installed"}.get(cell.state, cell.state)
 
 
 def hazard_table(report: dict, limit: int | None = None) -> str:
@@ -54,25 +34,91 @@ def hazard_table(report: dict, limit: int | None = None) -> str:
 FAULT_STATUSES = ("crash", "timeout", "error")  # results that say a call did not produce outputs
 
 
-def run_summary(report: dict) -> str:
+WIDTH = 100  # the terminal report fits this many columns
+
+
+def run_summary(report: dict, verbose: bool = False, width: int = WIDTH) -> str:
+    """What to change first: the headline, hazards by severity then op with their fixes, one coverage line
+    per framework for what it lacks (each unsupported hazard with ``verbose``), then the run's facts."""
     s = report["summary"]
-    kinds = ", ".join(f"{k} {n}" for k, n in sorted(s["hazards_by_kind"].items())) or "none"
-    versions = ", ".join(f"{b} {v or 'not installed'}" for b, v in report["environment"]["frameworks"].items())
+    hazards = report["hazards"]
+    listed = [h for h in hazards if verbose or h["kind"] != "unsupported"]
     faults = ", ".join(f"{n} {k}" for k in FAULT_STATUSES if (n := s.get("results_by_status", {}).get(k)))
-    return "\n".join([
-        op_matrix(report),
-        "",
-        hazard_table(report),
-        "",
-        f"{s['ops']} ops, {s['cases']} cases, {s['results']} results{f' ({faults})' if faults else ''}; "
-        f"{s['hazards']} hazards ({kinds})",
-        f"seed {report['environment']['seed']}; {versions}; {report['timing'].get('total_s', 0):.1f} s",
-        *worker_notes(report),
-        *(f"stale known record: {k['op']}: {k['kind']} on {', '.join(k['apis'])}: "
-          f"{k.get('detail') or 'matches no hazard'}"
-          for k in report.get("stale_known", [])),
-        *([interrupted_note(report)] if report.get("interrupted") else []),
-    ])
+    versions = ", ".join(f"{b} {v or 'not installed'}" for b, v in report["environment"]["frameworks"].items())
+    lines = [*([op_matrix(report), ""] if verbose else []), *_wrap(headline(report), width), ""]
+    lines += hazard_list(listed, width, reasons=verbose)
+    lines += ["", *coverage_lines(report, width)] if not verbose else []
+    recipes = s.get("recipes") or {}
+    if recipes.get("default_mismatches"):
+        lines += _wrap(f"port recipes: {recipes['recipes_verified']}/{recipes['recipes']} executed and verified; "
+                       f"{recipes['verified']}/{recipes['default_mismatches']} default mismatches verified for every "
+                       "pair (`portability explain OP --from A --to B`)", width)
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(s["hazards_by_kind"].items())) or "none"
+    lines += _wrap(f"{s['ops']} ops, {s['cases']} cases, {s['results']} results{f' ({faults})' if faults else ''}; "
+                   f"{s['hazards']} hazards ({kinds})", width)
+    lines += _wrap(f"seed {report['environment']['seed']}; {versions}; {report['timing'].get('total_s', 0):.1f} s",
+                   width)
+    lines += [t for n in worker_notes(report) for t in _wrap(n, width)]
+    lines += [t for k in report.get("stale_known", [])
+              for t in _wrap(f"stale known record: {k['op']}: {k['kind']} on {', '.join(k['apis'])}: "
+                             f"{k.get('detail') or 'matches no hazard'}", width)]
+    lines += [interrupted_note(report)] if report.get("interrupted") else []
+    return "\n".join(lines)
+
+
+def headline(report: dict) -> str:
+    hazards = report["hazards"]
+    high = [h for h in hazards if h["severity"] == "high"]
+    open_high = [h for h in high if not h.get("known")]
+    return (f"{len(open_high)} high-severity hazard{'s' * (len(open_high) != 1)} not yet documented "
+            f"({len(high)} high in all, {len(high) - len(open_high)} of them known records; "
+            f"{len(hazards)} hazards of every severity)")
+
+
+def hazard_list(hazards: list[dict], width: int = WIDTH, reasons: bool = False) -> list[str]:
+    """Grouped by severity, then op; each hazard with its summary and its fix (and with ``reasons``, a known
+    record's reason), wrapped to ``width``."""
+    lines = []
+    for severity in sorted({h["severity"] for h in hazards}, key=lambda v: SEVERITY_ORDER.get(v, 9)):
+        mine = [h for h in hazards if h["severity"] == severity]
+        lines.append(f"{SYMBOL.get(severity, severity).upper()} ({len(mine)})")
+        for op in dict.fromkeys(h["op"] for h in sorted(mine, key=lambda h: h["op"])):
+            lines.append(f"  {op}")
+            for h in (h for h in mine if h["op"] == op):
+                tag = f"{h['kind']}{' [' + h['param'] + ']' if h.get('param') else ''}{' (known)' if h.get('known') else ''}"
+                lines += _wrap(f"{tag}: {h['summary'].removeprefix(op + ': ')}", width, "    ", "      ")
+                fix = h.get("fix") or ""
+                if reasons and h.get("known") and h.get("known_reason"):
+                    lines += _wrap(f"known: {h['known_reason']}", width, "      ", "        ")
+                if fix:
+                    lines += _wrap(f"fix: {fix}", width, "      ", "        ")
+    return lines
+
+
+def coverage_lines(report: dict, width: int = WIDTH) -> list[str]:
+    """One line per framework: ops it cannot run at all (every call unsupported; the cell state), and ops
+    where only some value or dtype is unsupported."""
+    cells = cells_of(report)
+    partly: dict[str, set] = {}
+    for h in report["hazards"]:
+        for fw in h["frameworks"] if h["kind"] == "unsupported" else ():
+            if cells[(h["op"], fw)].state != "unsupported":
+                partly.setdefault(fw, set()).add(h["op"])
+    lines = []
+    for fw in report["environment"]["frameworks"]:
+        whole = sum(c.state == "unsupported" for (_, f), c in cells.items() if f == fw)
+        none = sum(c.state == "none" for (_, f), c in cells.items() if f == fw)
+        if whole or none or partly.get(fw):
+            lines += _wrap(f"{fw}: no API for {none} ops, every call unsupported in {whole}, some values or dtypes "
+                           f"unsupported in {len(partly.get(fw, ()))}", width, "  ", "    ")
+    return ["coverage (--verbose lists each unsupported hazard):", *lines] if lines else []
+
+
+def _wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "  ") -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=width, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=True, break_on_hyphens=False) or [first.rstrip()]
 
 
 def worker_notes(report: dict) -> list[str]:

@@ -1,0 +1,88 @@
+"""Port recipes are derived from the catalog, executed beside the run, and verified (or not) by outputs."""
+
+import pytest
+
+from portability.check import run_check
+from portability.explain import explain
+from portability.recipes import Recipe, recipe_text, recipe_values, summary
+from portability.report import jsonio
+from portability.spec import load_catalog
+
+OPS = ["batch_norm", "local_response_norm", "resize_nearest", "leaky_relu"]
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def report(catalog):
+    return run_check(catalog, ops=OPS, backends=["torch", "tensorflow", "onnxruntime"], progress=False)
+
+
+def _recipe(report, op, source, target) -> Recipe:
+    found = [r for h in report.hazards if h.op == op for r in h.recipes if r.source == source and r.target == target]
+    assert found, [summary(r) for h in report.hazards if h.op == op for r in h.recipes]
+    return found[0]
+
+
+def test_a_recipe_speaks_the_target_framework_units(catalog):
+    op = catalog.op("batch_norm")
+    keras = next(a for a in op.apis if a.label == "keras.layers.BatchNormalization")
+    torch = next(a for a in op.apis if a.label == "torch.nn.BatchNorm2d")
+    values = recipe_values(keras, torch)
+    assert values["eps"] == 0.001 and values["momentum"] == pytest.approx(0.01)
+    args, call, note = recipe_text(op, keras, torch, "torch", values)
+    assert args == {"eps": 0.001, "momentum": pytest.approx(0.01)} and not note
+    back, _, _ = recipe_text(op, torch, keras, "tensorflow", recipe_values(torch, keras))
+    assert back["momentum"] == pytest.approx(0.9) and back["epsilon"] == 1e-05  # Keras keeps 0.9 of the running value
+
+
+def test_keras_batch_norm_to_torch_is_executed_and_verified(report):
+    r = _recipe(report, "batch_norm", "tensorflow:keras.layers.BatchNormalization", "torch:torch.nn.BatchNorm2d")
+    assert r.verified and r.cases >= 2 and r.residual is not None and r.residual < 1e-4
+    assert "eps=0.001" in r.call and "momentum=0.01" in r.call
+
+
+def test_lrn_moves_alpha_window_and_beta_together(report):
+    r = _recipe(report, "local_response_norm", "torch:torch.nn.functional.local_response_norm",
+                "tensorflow:tf.nn.local_response_normalization")
+    assert {"alpha", "beta", "bias", "depth_radius"} <= set(r.args)
+    assert r.args["alpha"] == pytest.approx(0.0001 / 5) and r.args["depth_radius"] == 2
+    assert r.verified, summary(r)
+
+
+def test_a_legacy_tf_nearest_resize_gets_both_coordinate_flags(report):
+    r = _recipe(report, "resize_nearest", "torch:torch.nn.functional.interpolate[nearest-exact]",
+                "tensorflow:tf.compat.v1.image.resize_nearest_neighbor")
+    assert r.args == {"align_corners": False, "half_pixel_centers": True} and r.verified
+
+
+def test_a_recipe_no_argument_can_express_names_a_verified_alternative(report):
+    r = _recipe(report, "resize_nearest", "torch:torch.nn.functional.interpolate[nearest]",
+                "tensorflow:tf.image.resize[nearest]")
+    assert "cannot express it" in r.note and "tf.compat.v1.image.resize_nearest_neighbor" in r.call
+    assert r.verified
+
+
+def test_cases_where_the_apis_differ_anyway_are_not_counted(report):
+    """torch and TF leaky_relu differ on the NaN/Inf case at equal slopes: that case says nothing of the slope."""
+    r = _recipe(report, "leaky_relu", "torch:torch.nn.functional.leaky_relu", "tensorflow:tf.nn.leaky_relu")
+    assert r.verified and r.other and r.cases >= 1
+
+
+def test_the_report_counts_verified_recipes_and_explain_prints_them(catalog, report):
+    data = jsonio.to_dict(report)
+    counts = data["summary"]["recipes"]
+    assert counts["recipes"] > 10 and 0 < counts["recipes_verified"] <= counts["recipes"]
+    assert counts["verified"] <= counts["default_mismatches"]
+    hazard = next(h for h in data["hazards"] if h["kind"] == "default_argument_mismatch")
+    assert hazard["recipes"] and "verified" in hazard["recipes"][0] and "fix_verified" in hazard
+    sub = run_check(catalog, ops=["batch_norm"], backends=["torch", "tensorflow"], progress=False)
+    text = explain(catalog.op("batch_norm"), sub, "tensorflow", "torch")
+    flat = " ".join(text.split())  # explain wraps at 100 columns
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "momentum=0.99 (canonical momentum=0.01)" in flat  # Keras's own units, and the conversion
+    assert "torch.nn.BatchNorm2d(..., eps=0.001, momentum=0.01): verified on" in flat
+    assert "pass eps=<your value>" in flat  # tf.nn.batch_normalization has no default: none is invented
