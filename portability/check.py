@@ -192,8 +192,9 @@ def _plan_tasks(ops, names: list[str], arrays: dict):
 def _result(op, o: Outcome, reference) -> Result:
     t = o.task
     case = next(c for c in op.cases if c.name == t.case)
-    base = dict(op=t.op, case=t.case, framework=t.backend, api=t.label, mode=t.mode, status=o.status,
-                dtype=case.dtype, message=o.message, elapsed_s=o.elapsed_s)
+    status = "not_expressible" if t.plan.not_expressible and o.status == "unsupported" else o.status
+    base = dict(op=t.op, case=t.case, framework=t.backend, api=t.label, mode=t.mode, status=status,
+                dtype=case.dtype, message=o.message, elapsed_s=o.elapsed_s, opset=t.plan.opset)
     if o.status != "ok":
         return Result(**base)
     if isinstance(reference, str):
@@ -269,7 +270,7 @@ def _with_repro(op, h: Hazard, seed: int, arrays: dict, mode: str) -> Hazard:
     for ident in h.apis:
         backend, label = ident.split(":", 1)
         api = next((a for a in op.apis if a.label == label and a.framework == BACKENDS[backend].catalog_key), None)
-        if api is None or api.unsupported:
+        if api is None or api.unsupported or api.not_expressible:
             continue
         plan = plan_call(op, api, case, mode, _shapes(arrays[(op.name, case.name)]))
         if not plan.unsupported:
@@ -293,7 +294,8 @@ def _describe(op, seed: int, arrays: dict, live: dict, names: list[str]) -> dict
             apis.append({"framework": b, "api": api.label, "call": api.call, "kind": api.kind,
                          "documented_defaults": api.defaults, "fixed": api.fixed,
                          "live_defaults": live.get((b, api.label), {}), "calls": calls,
-                         "unsupported": api.unsupported, "sources": list(api.sources)})
+                         "unsupported": api.unsupported, "not_expressible": api.not_expressible,
+                         "sources": list(api.sources)})
     return {
         "name": op.name, "category": op.category, "summary": op.summary, "sources": list(op.sources),
         "path": op.path,

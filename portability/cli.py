@@ -442,7 +442,8 @@ def cmd_list(args) -> int:
     else:
         print(terminal.list_table([[r.op, r.category, ", ".join(r.implemented), r.summary[:70]] for r in rows]))
     if not args.markdown:
-        print(f"{len(rows)} ops")
+        gaps = sum(n for r in rows for n in (r.not_expressible or {}).values())
+        print(f"{len(rows)} ops" + (f"; {gaps} APIs not expressible by this checker yet (n/e)" if gaps else ""))
     return 0
 
 

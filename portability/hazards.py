@@ -17,15 +17,17 @@ from portability.transforms import Ctx, UnsupportedValue
 
 HAZARD_KINDS = (
     "numeric_divergence", "default_argument_mismatch", "unsupported", "shape_mismatch", "dtype_mismatch",
-    "nonfinite_mismatch", "error", "crash", "timeout", "default_drift",
+    "nonfinite_mismatch", "error", "crash", "timeout", "default_drift", "opset_drift",
 )
 SEVERITY = {
     "numeric_divergence": "high", "shape_mismatch": "high", "nonfinite_mismatch": "high", "crash": "high",
     "dtype_mismatch": "medium", "unsupported": "medium", "error": "medium", "timeout": "medium",
-    "default_drift": "low",
+    "default_drift": "low", "opset_drift": "high",
 }
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 FAULTS = ("crash", "timeout")  # the call never finished: nothing was measured
+# Statuses that say nothing about a framework: not installed here, or a call this checker cannot express yet.
+NOT_FINDINGS = ("not_installed", "not_expressible")
 
 
 def api_id(backend: str, label: str) -> str:
@@ -90,7 +92,7 @@ def _outcome_hazards(op, results: list[Result]) -> list[Hazard]:
     aligned = {(r.case, r.framework, r.api): r for r in results if r.mode == "aligned"}
     groups: dict[tuple, list[Result]] = defaultdict(list)
     for r in results:
-        if r.status == "not_installed" or (r.mode != "aligned" and not _own_fault(r, aligned)):
+        if r.status in NOT_FINDINGS or (r.mode != "aligned" and not _own_fault(r, aligned)):
             continue
         for kind in _kinds_of(r):
             groups[(kind, r.framework, r.api)].append(r)
@@ -164,7 +166,7 @@ def _outcome_hazard(op, kind: str, backend: str, label: str, rs: list[Result]) -
 def _default_hazards(op, results, pairwise, live) -> list[Hazard]:
     """Defaults of the APIs this run executed (a framework not selected or not installed is out of scope)."""
     hazards = []
-    ran = {(r.framework, r.api) for r in results if r.status != "not_installed"}
+    ran = {(r.framework, r.api) for r in results if r.status not in NOT_FINDINGS}
     apis = [(b, a) for a in op.apis for b in _backends(a) if (b, a.label) in ran]
     table = {}
     for backend, api in apis:

@@ -314,8 +314,10 @@ def _matrix_row(op, frameworks, fw_versions, results, hazards, op_ids) -> dict:
         statuses = {r["status"] for r in rs}
         if not fw_versions.get(fw) or (statuses and statuses <= {"not_installed"}):
             state = "not-installed"
-        elif rs and statuses - {"not_installed"} <= {"unsupported"}:
+        elif rs and statuses - {"not_installed", "not_expressible"} <= {"unsupported"} and "unsupported" in statuses:
             state = "unsupported"
+        elif rs and statuses <= {"not_installed", "not_expressible"}:  # nothing this checker could express ran
+            state = "none"
         elif mine:
             state = min((h["severity"] for h in mine), key=lambda s: SEVERITY_RANK.get(s, 9))
             if state not in SEVERITY_RANK:
@@ -428,8 +430,8 @@ def _result_cell(r) -> dict:
         return {"cls": "none", "text": "\u2013", "title": "not run"}
     st = r["status"]
     if st != "ok":
-        sym = {"unsupported": "\u2298", "not_installed": "\u25cb"}.get(st, "\u2716")
-        return {"cls": "unsupported" if st in ("unsupported", "not_installed") else "error",
+        sym = {"unsupported": "\u2298", "not_installed": "\u25cb", "not_expressible": "\u25cb"}.get(st, "\u2716")
+        return {"cls": "unsupported" if st in ("unsupported", "not_installed", "not_expressible") else "error",
                 "text": f"{sym} {st.replace('_', ' ')}", "title": r.get("message") or st}
     bad = (r.get("within_tolerance") is False or r.get("shape_equal") is False or r.get("nonfinite_equal") is False)
     ulp = r.get("max_ulp")

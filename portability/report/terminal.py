@@ -37,6 +37,8 @@ def op_matrix(report: dict) -> str:
                 cell = f"{SYMBOL[_worst(hz)]} ({len(hz)})"
             elif all(r["status"] == "unsupported" for r in ran):
                 cell = "unsupported"
+            elif all(r["status"] == "not_expressible" for r in ran):
+                cell = "not expressible"
             else:
                 cell = "ok"
             row.append(cell)
@@ -58,7 +60,8 @@ def run_summary(report: dict) -> str:
     s = report["summary"]
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(s["hazards_by_kind"].items())) or "none"
     versions = ", ".join(f"{b} {v or 'not installed'}" for b, v in report["environment"]["frameworks"].items())
-    faults = ", ".join(f"{n} {k}" for k in FAULT_STATUSES if (n := s.get("results_by_status", {}).get(k)))
+    faults = ", ".join(f"{n} {k.replace('_', ' ')}" for k in FAULT_STATUSES + ("not_expressible",)
+                       if (n := s.get("results_by_status", {}).get(k)))
     return "\n".join([
         op_matrix(report),
         "",
@@ -103,7 +106,12 @@ def _clip(text: str, n: int) -> str:
 
 
 def coverage_table(rows, backends: list[str], markdown: bool = False) -> str:
-    """✓ (or ✓N for N APIs) where a backend implements the op, '-' where it does not."""
-    body = [[r.op, r.category] + [("✓" if r.apis[b] == 1 else f"✓{r.apis[b]}") if r.apis[b] else "-" for b in backends]
-            for r in rows]
+    """✓ (or ✓N for N APIs) where a backend implements the op, '-' where it does not, 'n/e' where it has an API
+    this checker cannot express yet (never a hazard: a gap of the checker, not of the framework)."""
+    def cell(r, b):
+        gaps = (r.not_expressible or {}).get(b, 0)
+        ran = ("✓" if r.apis[b] == 1 else f"✓{r.apis[b]}") if r.apis[b] else ""
+        return (ran + "+n/e" if ran else "n/e") if gaps else ran or "-"
+
+    body = [[r.op, r.category] + [cell(r, b) for b in backends] for r in rows]
     return tabulate(body, headers=["op", "category", *backends], tablefmt="github" if markdown else "simple")
