@@ -90,7 +90,8 @@ class ApiSpec:
     derive: dict = field(default_factory=dict)  # new input -> (array transform, source inputs): checkpoint conversion
     outputs: tuple | None = None  # which returned items are the op's outputs (indices or index paths), in op order
     reads: tuple = ()  # outputs read back after the call: inputs updated in place, or a layer's attributes
-    opset: int | None = None  # ONNX opset for this node
+    opset: int | None = None  # ONNX opset for this node (a per-opset copy: the one it is built at)
+    own_opsets: tuple = ()  # ONNX: the opsets the entry is written for (`opset: N` or `[N, M]`)
     unsupported: str | None = None  # the framework lacks this op: the reason
     not_expressible: str | None = None  # the framework has it, this checker cannot express the call yet: why
     sources: tuple = ()
@@ -534,12 +535,17 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
     for i, r in enumerate(reads):
         if kind != "layer" and r not in input_names:
             where.at(f"reads.{i}").fail(f"a function's reads name inputs it updates in place; no input named {r!r}")
-    opset = raw.get("opset")
-    if opset is not None:
-        where.at("opset").typed(opset, int, "an int")
+    own = raw.get("opset")
+    own = own if isinstance(own, list) else [] if own is None else [own]
+    for i, o in enumerate(own):
+        where.at(f"opset.{i}" if isinstance(raw["opset"], list) else "opset").typed(o, int, "an opset number")
+    if own and key != "onnx":
+        where.at("opset").fail("only an ONNX API has an opset")
+    opset = min(own) if own else None
     constants = _load_constants(where.at("constants"), key, raw.get("constants", {}))
     if key == "onnx":
-        _check_onnx_attributes(where, call, opset, pmap, constants)
+        for o in own or [None]:
+            _check_onnx_attributes(where, call, o, pmap, constants)
     return ApiSpec(
         framework=key,
         call=call,
@@ -561,6 +567,7 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
         outputs=outputs,
         reads=reads,
         opset=opset,
+        own_opsets=tuple(sorted(own)),
         unsupported=raw.get("unsupported"),
         not_expressible=(where.at("not_expressible").typed(raw["not_expressible"], str, "a reason")
                          if "not_expressible" in raw else None),
