@@ -15,15 +15,17 @@ OUT = Path(__file__).resolve().parent.parent / "portability" / "frameworks" / "o
 
 
 def snapshot() -> dict:
-    """{onnx_version, ops: {OpType: {since_version: [attribute, ...]}}} for the default ONNX domain."""
+    """{onnx_version, ops: {OpType: {since_version: [attribute, ...] or null}}} for the default ONNX domain;
+    null: the op is deprecated (removed) from that opset on (Upsample-10, Scatter-11)."""
     import onnx
     from onnx import defs
 
-    ops: dict[str, dict[str, list[str]]] = {}
+    ops: dict[str, dict[str, list[str] | None]] = {}
     for schema in defs.get_all_schemas_with_history():
         if schema.domain not in ("", "ai.onnx"):
             continue
-        ops.setdefault(schema.name, {})[str(schema.since_version)] = sorted(schema.attributes)
+        ops.setdefault(schema.name, {})[str(schema.since_version)] = (
+            None if schema.deprecated else sorted(schema.attributes))
     return {"onnx_version": onnx.__version__,
             "ops": {name: dict(sorted(v.items(), key=lambda kv: int(kv[0]))) for name, v in sorted(ops.items())}}
 

@@ -61,10 +61,18 @@ def depthwise_kernel_hwcm(weight, x):
     return weight.reshape(channels, weight.shape[0] // channels, *weight.shape[2:]).transpose(2, 3, 0, 1)
 
 
+def along_axis_coords(indices, axis):
+    """Per-axis indices (torch.scatter_add / ONNX ScatterElements: index[i][j] replaces the coordinate on `axis`)
+    -> full N-d coordinates (..., rank), what tf.tensor_scatter_nd_add and jax.lax.scatter_add take."""
+    grids = list(np.meshgrid(*[np.arange(n) for n in indices.shape], indexing="ij"))
+    grids[axis % indices.ndim] = indices
+    return np.stack(grids, axis=-1).astype(np.int64)
+
+
 ARRAY_TRANSFORMS = {
     f.__name__: f
     for f in (add, concat0, stack0, swap01, add_leading_axis, gates_ifgo_to_iofc, gates_rzn_to_zrh,
-              depthwise_kernel_hwcm)
+              depthwise_kernel_hwcm, along_axis_coords)
 }
 
 
@@ -72,5 +80,6 @@ def derive(derived: dict, arrays: dict) -> dict:
     """The case's arrays plus each derived one, computed in declaration order (later ones may use earlier)."""
     out = dict(arrays)
     for name, (transform, inputs) in derived.items():
-        out[name] = np.ascontiguousarray(ARRAY_TRANSFORMS[transform](*[out[i] for i in inputs]))
+        args = [out[i] if isinstance(i, str) else i.value for i in inputs]  # a Value: a parameter's value
+        out[name] = np.ascontiguousarray(ARRAY_TRANSFORMS[transform](*args))
     return out

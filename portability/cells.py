@@ -33,7 +33,7 @@ def cell_state(results: list[dict], hazards: list[dict], installed: bool) -> Cel
     statuses = {r["status"] for r in results}
     if not installed or (statuses and statuses <= {"not_installed"}):
         return Cell("not-installed")
-    if not results:
+    if not results or statuses <= {"not_expressible"}:  # nothing this checker could express ran
         return Cell("none")
     if statuses <= UNSUPPORTED_STATUSES:
         return Cell("unsupported", len(hazards), sum(not h.get("known") for h in hazards))

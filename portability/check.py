@@ -7,10 +7,12 @@ This is the one place that wires the pieces together; everything it calls is eit
 from __future__ import annotations
 
 import platform
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import lru_cache
 
 import numpy as np
 
@@ -28,6 +30,10 @@ from portability.repro import snippet
 from portability.runner import Outcome, Pool, Progress, Task, run_backends
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+# ONNX opsets a run plans each ONNX API at: numbers, "own" (the opsets its entry is written for: `opset`, else
+# onnx_schemas.DEFAULT_OPSET) and "latest" (the newest both the installed onnx and onnxruntime take). The default
+# keeps a full run fast: each API at its own opset and at the newest one.
+DEFAULT_ONNX_OPSETS = ("own", "latest")
 
 
 @dataclass
@@ -60,6 +66,57 @@ def with_dtypes(op, dtypes: list[str]):
     return replace(op, cases=op.cases + tuple(extra)) if extra else op
 
 
+def with_opsets(op, choice, latest: int):
+    """The op with each ONNX API replaced by one copy per chosen opset at which its op type and every attribute it
+    names exist (labels `Softmax@13`: the opset is part of the API's identity in results, hazards and diffs)."""
+    from portability.frameworks.onnx_schemas import DEFAULT_OPSET, attributes
+
+    apis = []
+    for api in op.apis:
+        if api.framework != "onnx" or api.unsupported or api.not_expressible:
+            apis.append(api)
+            continue
+        own = api.own_opsets or (DEFAULT_OPSET,)
+        wanted = {o for c in choice for o in (own if c == "own" else [latest] if c == "latest" else [c])}
+        named = {m.name for m in api.params.values() if m.name} | set(api.constants)
+        for o in sorted(wanted):
+            have = attributes(api.call, o)
+            if have is not None and named <= have:
+                apis.append(replace(api, label=f"{api.label}@{o}", opset=o))
+    return replace(op, apis=tuple(apis))
+
+
+def parse_onnx_opsets(text: str) -> tuple:
+    """`11,13,own,latest` -> (11, 13, "own", "latest"); ValueError on anything else."""
+    from portability.frameworks.onnx_schemas import newest_opset
+
+    out = []
+    for item in (t.strip() for t in text.split(",")):
+        if item in ("own", "latest"):
+            out.append(item)
+        elif item.isdigit() and 1 <= int(item) <= newest_opset():
+            out.append(int(item))
+        else:
+            raise ValueError(f"{item!r} is not an ONNX opset (1..{newest_opset()}), 'own' or 'latest'")
+    if not out:
+        raise ValueError("no opset given")
+    return tuple(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=1)
+def latest_onnx_opset() -> int:
+    """The newest opset both the installed onnx and onnxruntime take, asked of a fresh interpreter (the parent never
+    imports a framework); the snapshot's newest when onnx is not installed."""
+    from portability.frameworks.onnx_schemas import newest_opset
+
+    code = "from portability.frameworks.onnx_ import latest_opset; print(latest_opset())"
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        return int(done.stdout.split()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return newest_opset()
+
+
 def start_pool(backends: list[str] | None = None, threads: int = 1, cache_dir: str | None = None,
                modules: dict[str, str] | None = None) -> Pool:
     """Launch the workers now: their framework imports overlap catalog loading and input preparation."""
@@ -70,8 +127,10 @@ def start_pool(backends: list[str] | None = None, threads: int = 1, cache_dir: s
 def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | None = None, seed: int = 0,
               timeout: float = 60.0, threads: int = 1, progress: bool = True,
               modules: dict[str, str] | None = None, dtypes: list[str] | None = None,
-              cache_dir: str | None = None, pool: Pool | None = None) -> Report:
-    """Run the selected ops in the selected backends; ``dtypes`` adds a sweep over extra float dtypes.
+              cache_dir: str | None = None, pool: Pool | None = None,
+              onnx_opsets: tuple = DEFAULT_ONNX_OPSETS) -> Report:
+    """Run the selected ops in the selected backends; ``dtypes`` adds a sweep over extra float dtypes,
+    ``onnx_opsets`` (see DEFAULT_ONNX_OPSETS) the opsets each ONNX API is planned at.
 
     ``pool`` is a Pool from ``start_pool`` (launched earlier by the caller); without one, the run
     launches and closes its own."""
@@ -80,17 +139,24 @@ def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | No
     if own_pool:
         pool = start_pool(backends, threads, cache_dir, modules)
     try:
-        return _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads, t0)
+        return _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads, t0, onnx_opsets)
     finally:
         if own_pool:
             pool.close()
 
 
-def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads, t0) -> Report:
+def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads, t0, onnx_opsets) -> Report:
     names = list(pool.workers)
     selected = [op for op in catalog.ops if ops is None or op.name in ops]
     if dtypes:
         selected = [with_dtypes(op, dtypes) for op in selected]
+    onnx_backends = [b for b in names if b in BACKENDS and BACKENDS[b].catalog_key == "onnx"]
+    latest = None
+    if onnx_backends and any(op.apis_for("onnx") for op in selected):
+        from portability.frameworks.onnx_schemas import newest_opset
+
+        latest = latest_onnx_opset() if "latest" in onnx_opsets else newest_opset()
+        selected = [with_opsets(op, onnx_opsets, latest) for op in selected]
     by_op = {op.name: op for op in selected}
     arrays = {(op.name, c.name): make_inputs(c, seed, op.name) for op in selected for c in op.cases}
     references = {key: _reference(op, case, arrays[key]) for op in selected for case in op.cases
@@ -134,6 +200,7 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         "threads": threads,
         "compilation_cache": cache_dir,
         "dtypes": ["float32", *(d for d in dtypes or [] if d != "float32")],
+        "onnx_opsets": {"chosen": [str(o) for o in onnx_opsets], "latest": latest},
         "precision": {"jax_enable_x64": True, "tf32": False},
         "frameworks": {b: _version(b, infos.get(b)) for b in names},
         "framework_status": {b: {"status": infos[b].status, "message": infos[b].message, "restarts": infos[b].restarts}
@@ -289,8 +356,9 @@ def _api_of(op, ident: str):
 def _result(op, o: Outcome, reference) -> Result:
     t = o.task
     case = next(c for c in op.cases if c.name == t.case)
-    base = dict(op=t.op, case=t.case, framework=t.backend, api=t.label, mode=t.mode, status=o.status,
-                dtype=case.dtype, message=o.message, elapsed_s=o.elapsed_s)
+    status = "not_expressible" if t.plan.not_expressible and o.status == "unsupported" else o.status
+    base = dict(op=t.op, case=t.case, framework=t.backend, api=t.label, mode=t.mode, status=status,
+                dtype=case.dtype, message=o.message, elapsed_s=o.elapsed_s, opset=t.plan.opset)
     if o.status != "ok":
         return Result(**base)
     if isinstance(reference, str):
@@ -366,7 +434,7 @@ def _with_repro(op, h: Hazard, seed: int, arrays: dict, mode: str) -> Hazard:
     for ident in h.apis:
         backend, label = ident.split(":", 1)
         api = next((a for a in op.apis if a.label == label and a.framework == BACKENDS[backend].catalog_key), None)
-        if api is None or api.unsupported:
+        if api is None or api.unsupported or api.not_expressible:
             continue
         plan = plan_call(op, api, case, mode, _shapes(arrays[(op.name, case.name)]))
         if not plan.unsupported:
@@ -390,7 +458,8 @@ def _describe(op, seed: int, arrays: dict, live: dict, names: list[str]) -> dict
             apis.append({"framework": b, "api": api.label, "call": api.call, "kind": api.kind,
                          "documented_defaults": api.defaults, "fixed": api.fixed,
                          "live_defaults": live.get((b, api.label), {}), "calls": calls,
-                         "unsupported": api.unsupported, "sources": list(api.sources)})
+                         "unsupported": api.unsupported, "not_expressible": api.not_expressible,
+                         "sources": list(api.sources)})
     return {
         "name": op.name, "category": op.category, "summary": op.summary, "sources": list(op.sources),
         "path": op.path,

@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--frameworks", help="comma-separated backends: numpy,torch,tensorflow,jax,onnxruntime,onnx-reference")
     run.add_argument("--seed", type=_seed, default=0, help=f"input seed, 0..{SEED_MAX} (default 0)")
     run.add_argument("--dtypes", help="extra float dtypes to sweep: float16,bfloat16,float64 (float32 always runs)")
+    run.add_argument("--onnx-opsets", default="own,latest",
+                     help="ONNX opsets to plan each ONNX API at: numbers, 'own' (its entry's opset) and 'latest' "
+                          "(the newest the installed onnx and onnxruntime take); default own,latest")
     run.add_argument("--json", default=DEFAULT_JSON, help=f"JSON report path (default {DEFAULT_JSON})")
     run.add_argument("--html", default=DEFAULT_HTML, help=f"HTML report path (default {DEFAULT_HTML})")
     run.add_argument("--fail-on", help="comma-separated hazard kinds, 'any', or 'new' (with --baseline) that make the exit code 1")
@@ -229,10 +232,14 @@ def _read_report(path: str) -> dict:
 
 
 def cmd_run(args) -> int:
-    from portability.check import FLOAT_DTYPES, run_check, select_backends, start_pool
+    from portability.check import FLOAT_DTYPES, parse_onnx_opsets, run_check, select_backends, start_pool
     from portability.spec import load_catalog
 
     ops, backends, dtypes = _csv(args.ops), _csv(args.frameworks), _csv(args.dtypes)
+    try:
+        onnx_opsets = parse_onnx_opsets(args.onnx_opsets)
+    except ValueError as exc:
+        raise UsageError(f"--onnx-opsets: {exc}") from None
     _check_backends(backends)
     fail_on = _fail_kinds(args.fail_on)
     for d in dtypes or []:
@@ -248,7 +255,8 @@ def cmd_run(args) -> int:
         catalog = load_catalog(args.catalog or None, max_elements=args.max_elements)
         _check_ops(catalog, ops)
         report = run_check(catalog, ops=ops, seed=args.seed, timeout=args.timeout, threads=args.threads,
-                           progress=not args.quiet, dtypes=dtypes, cache_dir=args.cache_dir or None, pool=pool)
+                           progress=not args.quiet, dtypes=dtypes, cache_dir=args.cache_dir or None, pool=pool,
+                           onnx_opsets=onnx_opsets)
         pool.close()  # the run is over: from here on a Ctrl-C exits at once
         return _report_run(report, targets, fail_on, baseline, args.baseline, args.verbose)
 
@@ -445,7 +453,8 @@ def cmd_list(args) -> int:
     else:
         print(terminal.list_table([[r.op, r.category, ", ".join(r.implemented), r.summary[:70]] for r in rows]))
     if not args.markdown:
-        print(f"{len(rows)} ops")
+        gaps = sum(n for r in rows for n in (r.not_expressible or {}).values())
+        print(f"{len(rows)} ops" + (f"; {gaps} APIs not expressible by this checker yet (n/e)" if gaps else ""))
     return 0
 
 

@@ -175,7 +175,8 @@ def pair_metrics(a, b, kind: str, tol: Tolerance) -> tuple[float | None, float |
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.where(finite, np.abs(fa - fb), 0.0)
     atol = effective_atol(tol, fb, a.dtype.name)
-    within = bool(parity.all() and (diff <= atol + tol.rtol * np.abs(fb)).all())
+    with np.errstate(invalid="ignore"):  # a NaN in both places is parity, not an error: its bound is not NaN
+        within = bool(parity.all() and (diff <= atol + tol.rtol * np.where(finite, np.abs(fb), 0.0)).all())
     ulp = None
     if _float_dtype(a) and a.size:
         ulp = float(np.where(finite, ulp_distance(a, fb), 0.0).max())

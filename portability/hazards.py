@@ -17,15 +17,17 @@ from portability.transforms import Ctx, UnsupportedValue
 
 HAZARD_KINDS = (
     "numeric_divergence", "default_argument_mismatch", "unsupported", "shape_mismatch", "dtype_mismatch",
-    "nonfinite_mismatch", "error", "crash", "timeout", "default_drift",
+    "nonfinite_mismatch", "error", "crash", "timeout", "default_drift", "opset_drift",
 )
 SEVERITY = {
     "numeric_divergence": "high", "shape_mismatch": "high", "nonfinite_mismatch": "high", "crash": "high",
     "dtype_mismatch": "medium", "unsupported": "medium", "error": "medium", "timeout": "medium",
-    "default_drift": "low",
+    "default_drift": "low", "opset_drift": "high",
 }
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 FAULTS = ("crash", "timeout")  # the call never finished: nothing was measured
+# Statuses that say nothing about a framework: not installed here, or a call this checker cannot express yet.
+NOT_FINDINGS = ("not_installed", "not_expressible")
 
 
 def api_id(backend: str, label: str) -> str:
@@ -36,8 +38,12 @@ def effective_defaults(api, live: dict) -> tuple[dict, dict]:
     """(defaults, drift) of one API in canonical terms.
 
     The live value wins where it maps back to canonical terms (no transform); ``drift`` holds
-    params whose live default disagrees with the catalog's documented one."""
+    params whose live default disagrees with the catalog's documented one. An ONNX API's documented
+    defaults describe its newest own opset: at another opset the schema's default is simply the default
+    (a difference there is a default mismatch and opset drift, not a stale catalog)."""
     values, drift = {}, {}
+    own = api.own_opsets or (api.opset,)
+    judged = api.framework != "onnx" or api.opset is None or api.opset == max(o or 0 for o in own)
     for p, documented in api.defaults.items():
         values[p] = documented
         if p not in live:
@@ -47,7 +53,8 @@ def effective_defaults(api, live: dict) -> tuple[dict, dict]:
         if amap.transform is None:
             canonical = _unmap(amap.values, live_value)
             if not _same(canonical, documented):
-                drift[p] = {"documented": documented, "live": canonical}
+                if judged:
+                    drift[p] = {"documented": documented, "live": canonical}
                 values[p] = canonical
     for p, v in api.fixed.items():
         values[p] = v
@@ -79,6 +86,7 @@ def classify(op, results: list[Result], pairwise: list[Pairwise], live: dict) ->
     mine = [r for r in results if r.op == op.name]
     hazards = _outcome_hazards(op, mine)
     hazards += _default_hazards(op, mine, pairwise, live)
+    hazards += _opset_drift(op, mine, pairwise)
     hazards.sort(key=lambda h: (SEVERITY_ORDER[h.severity], h.kind, h.apis))
     return [_with_checked_alternative(h, mine) for h in _mark_known(op, hazards, mine)]
 
@@ -112,7 +120,7 @@ def _outcome_hazards(op, results: list[Result]) -> list[Hazard]:
     aligned = {(r.case, r.framework, r.api): r for r in results if r.mode == "aligned"}
     groups: dict[tuple, list[Result]] = defaultdict(list)
     for r in results:
-        if r.status == "not_installed" or (r.mode != "aligned" and not _own_fault(r, aligned)):
+        if r.status in NOT_FINDINGS or (r.mode != "aligned" and not _own_fault(r, aligned)):
             continue
         for kind in _kinds_of(r):
             groups[(kind, r.framework, r.api)].append(r)
@@ -183,10 +191,66 @@ def _outcome_hazard(op, kind: str, backend: str, label: str, rs: list[Result]) -
                   severity=SEVERITY[kind], summary=summary, fix=fix, cases=cases, divergence=divergence)
 
 
+def base_label(label: str) -> str:
+    """An API label without the `@opset` of a per-opset ONNX copy (`Softmax@13` -> `Softmax`)."""
+    head, _, tail = label.rpartition("@")
+    return head if head and tail.isdigit() else label
+
+
+def _opset_drift(op, results: list[Result], pairwise: list[Pairwise]) -> list[Hazard]:
+    """The same ONNX API at neighbouring opsets (of those this run planned it at): outputs that differ beyond
+    tolerance, or a case one opset runs and the other refuses. One hazard per API, opset pair and kind of change."""
+    runs: dict[tuple, dict[int, Result]] = defaultdict(dict)
+    for r in results:
+        if r.mode == "aligned" and r.opset is not None and r.status not in NOT_FINDINGS:
+            runs[(r.framework, base_label(r.api), r.case)][r.opset] = r
+    pairs = {(pw.case, frozenset((pw.a, pw.b))): pw for pw in pairwise if pw.op == op.name and pw.mode == "aligned"}
+    found: dict[tuple, list] = defaultdict(list)
+    for (backend, label, case), by_opset in runs.items():
+        opsets = sorted(by_opset)
+        for lo, hi in zip(opsets, opsets[1:]):
+            a, b = by_opset[lo], by_opset[hi]
+            ids = (api_id(backend, a.api), api_id(backend, b.api))
+            if (a.status == "ok") != (b.status == "ok"):
+                good, bad = (a, b) if a.status == "ok" else (b, a)
+                found[(backend, label, lo, hi, f"runs only at {good.opset}")].append(
+                    (case, ids, f"at {bad.opset}: {bad.status}: {bad.message}", None))
+            elif a.status == b.status == "ok":
+                pw = pairs.get((case, frozenset(ids)))
+                if pw is not None and (not pw.within_tolerance or not pw.shape_equal):
+                    found[(backend, label, lo, hi, "outputs")].append((case, ids, None, pw))
+    hazards = []
+    for (backend, label, lo, hi, what), items in found.items():
+        cases = tuple(dict.fromkeys(c for c, *_ in items))
+        ids = items[0][1]
+        if what != "outputs":
+            summary = (f"{op.name}: {api_id(backend, label)} at opsets {lo} and {hi} {what} on {', '.join(cases)} "
+                       f"({items[0][2][:160]})")
+            severity, divergence = "medium", None
+        else:
+            worst = max((pw for *_, pw in items), key=lambda pw: pw.max_abs_error or 0.0)
+            shape = "" if worst.shape_equal else " (output shapes differ)"
+            summary = (f"{op.name}: {api_id(backend, label)} computes something else at opset {lo} than at {hi} on "
+                       f"{', '.join(cases)}: outputs differ by up to {worst.max_abs_error or 0.0:.3g}{shape}")
+            severity = "high"
+            divergence = {"max_abs_error": worst.max_abs_error, "max_ulp": worst.max_ulp, "between": list(ids),
+                          "case": worst.case}
+        hazards.append(Hazard(
+            op=op.name, kind="opset_drift", frameworks=(backend,), apis=ids, severity=severity, summary=summary,
+            fix=(f"Export and run at one opset, or translate the node when its opset changes "
+                 f"(https://onnx.ai/onnx/operators/onnx__{op_type(op, label)}.html lists each version)."),
+            cases=cases, divergence=divergence))
+    return hazards
+
+
+def op_type(op, label: str) -> str:
+    return next((a.call for a in op.apis if a.framework == "onnx" and base_label(a.label) == label), label)
+
+
 def _default_hazards(op, results, pairwise, live) -> list[Hazard]:
     """Defaults of the APIs this run executed (a framework not selected or not installed is out of scope)."""
     hazards = []
-    ran = {(r.framework, r.api) for r in results if r.status != "not_installed"}
+    ran = {(r.framework, r.api) for r in results if r.status not in NOT_FINDINGS}
     apis = [(b, a) for a in op.apis for b in _backends(a) if (b, a.label) in ran]
     table = {}
     for backend, api in apis:
@@ -404,8 +468,17 @@ def _covers_all_but_cases(record, hazard: Hazard) -> bool:
 
 
 def _names(hazard: Hazard) -> set[str]:
-    """What a record may name a hazard's APIs by: backend:label ids, labels, backends."""
-    return set(hazard.apis) | set(hazard.frameworks) | {a.split(":", 1)[1] for a in hazard.apis}
+    """What a record may name a hazard's APIs by: backend:label ids, labels, backends; a per-opset ONNX copy
+    (`Softmax@13`) also by its entry's label (`Softmax`, `onnxruntime:Softmax`)."""
+    return _api_names(hazard.apis) | set(hazard.frameworks)
+
+
+def _api_names(ids) -> set[str]:
+    names = set()
+    for ident in ids:
+        backend, label = ident.split(":", 1)
+        names |= {ident, label, f"{backend}:{base_label(label)}", base_label(label)}
+    return names
 
 
 def _case_in_scope(record, case: str, op) -> bool:
@@ -457,6 +530,6 @@ def stale_known(op, hazards: list[Hazard], results: list[Result] | None = None) 
 def _ran_names(op, results: list[Result]) -> set[str]:
     ran = set()
     for r in results:
-        if r.op == op.name and r.status != "not_installed":
-            ran |= {api_id(r.framework, r.api), r.framework, r.api}
+        if r.op == op.name and r.status not in NOT_FINDINGS:
+            ran |= _api_names([api_id(r.framework, r.api)]) | {r.framework}
     return ran

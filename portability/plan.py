@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from portability.layouts import inverse, permutation
-from portability.transforms import TRANSFORMS, Ctx, UnsupportedValue
+from portability.transforms import TRANSFORMS, Ctx, NotExpressible, UnsupportedValue
 
 MODES = ("aligned", "defaults")
 
@@ -33,9 +33,11 @@ class Input:
 
 @dataclass(frozen=True)
 class Ref:
-    """A framework callable passed as an argument (jax.lax.reduce_window's computation), by dotted path."""
+    """A framework callable passed as an argument (jax.lax.reduce_window's computation), by dotted path; with
+    ``kwargs``, the object it returns for them (jax.lax.ScatterDimensionNumbers(...)): lists become tuples."""
 
     dotted: str
+    kwargs: tuple = ()  # (name, value) pairs
 
 
 @dataclass(frozen=True)
@@ -55,16 +57,20 @@ class CallPlan:
     outputs: tuple | None
     n_outputs: int
     opset: int | None
-    unsupported: str | None = None
+    unsupported: str | None = None  # why this call is not made (the framework lacks it, or see not_expressible)
     omitted: tuple = field(default_factory=tuple)  # semantic params left to the API default
+    not_expressible: bool = False  # `unsupported` is a gap of this checker, not of the framework
+    reads: tuple = ()  # outputs read back after the call: inputs updated in place, or layer attributes
 
 
 def plan_call(op, api, case, mode: str, shapes: dict) -> CallPlan:
     """Plan one call; an unsupported value becomes a plan that carries the reason instead of args."""
-    base = dict(backend_key=api.framework, call=api.call, label=api.label, kind=api.kind,
+    base = dict(backend_key=api.framework, call=api.call, label=api.label, kind=api.kind, reads=api.reads,
                 outputs=api.outputs, n_outputs=len(op.outputs), opset=api.opset, output_squeeze=api.output_squeeze)
     if api.unsupported:
         return _unsupported(base, api.unsupported)
+    if api.not_expressible:
+        return _unsupported(base, api.not_expressible, not_expressible=True)
     ctx = Ctx(case.params, shapes)
     for p, only in api.fixed.items():
         # A naive port (defaults mode) still calls the API and silently gets its fixed behaviour.
@@ -80,6 +86,8 @@ def plan_call(op, api, case, mode: str, shapes: dict) -> CallPlan:
         args = tuple(_arg(a, case.params, ctx, case.dtype) for a in api.args)
     except UnsupportedValue as exc:
         return _unsupported(base, str(exc))
+    except NotExpressible as exc:
+        return _unsupported(base, str(exc), not_expressible=True)
     constants = {k: _constant(v, shapes) for k, v in api.constants.items()}
     kwargs = {k: Input(v) for k, v in api.kwargs.items()} | constants | params
     layouts = {name: permutation(lay) for name, lay in api.layout.items()}
@@ -89,12 +97,18 @@ def plan_call(op, api, case, mode: str, shapes: dict) -> CallPlan:
                                       f"({len(perm)}-D); this case gives it {len(shapes[name])}-D")
     out_perm = inverse(permutation(api.output_layout)) if api.output_layout is not None else None
     return CallPlan(**base, args=args, kwargs=kwargs, call_kwargs=dict(api.call_kwargs), weights=dict(api.weights),
-                    derive=dict(api.derive), layouts=layouts, output_perm=out_perm, omitted=omitted)
+                    derive=_derive(api.derive, case.params), layouts=layouts, output_perm=out_perm, omitted=omitted)
 
 
-def _unsupported(base: dict, reason: str) -> CallPlan:
+def _derive(derive: dict, params: dict) -> dict:
+    """Derived inputs with each {param: NAME} source replaced by the case's value (a Value)."""
+    return {name: (transform, tuple(s if isinstance(s, str) else Value(params[s["param"]]) for s in sources))
+            for name, (transform, sources) in derive.items()}
+
+
+def _unsupported(base: dict, reason: str, not_expressible: bool = False) -> CallPlan:
     return CallPlan(**base, args=(), kwargs={}, call_kwargs={}, weights={}, derive={}, layouts={}, output_perm=None,
-                    unsupported=reason)
+                    unsupported=reason, not_expressible=not_expressible)
 
 
 def framework_value(amap, value, ctx: Ctx):
@@ -143,8 +157,8 @@ def _arg(item, params: dict, ctx: Ctx, case_dtype: str = "float32"):
 def _constant(value, shapes: dict):
     """A constant kwarg; {dim: [input, axis]} reads a size from an input's canonical shape,
     {ref: dotted.path} passes a framework callable."""
-    if isinstance(value, dict) and set(value) == {"ref"}:
-        return Ref(value["ref"])
+    if isinstance(value, dict) and set(value) in ({"ref"}, {"ref", "kwargs"}):
+        return Ref(value["ref"], tuple((k, _tuples(v)) for k, v in value.get("kwargs", {}).items()))
     if isinstance(value, dict) and set(value) == {"dim"}:
         name, axis = value["dim"]
         return Value(shapes[name][axis])
@@ -160,3 +174,7 @@ def _hashable(v) -> bool:
         return True
     except TypeError:
         return False
+
+
+def _tuples(v):
+    return tuple(_tuples(x) for x in v) if isinstance(v, (list, tuple)) else v

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STATUSES = ("ok", "unsupported", "error", "crash", "timeout", "not_installed")
+# not_expressible: this checker cannot express the call yet (a gap of portability, not of the framework):
+# reported in coverage and results, never as a hazard. unsupported: the framework lacks it (a hazard).
+STATUSES = ("ok", "unsupported", "not_expressible", "error", "crash", "timeout", "not_installed")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Result:
     rtol: float | None = None
     atol: float | None = None
     elapsed_s: float = 0.0
+    opset: int | None = None  # ONNX: the opset the node was built at (the label ends in @opset)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,8 @@ def _expr(item, plan, backend: str) -> str:
         arr = f"np.ascontiguousarray(np.transpose({name}, {perm}))" if perm else name
         return TENSOR.get(backend, "{}").format(arr)
     if isinstance(item, Ref):
-        return _target(item.dotted)
+        built = f"({', '.join(f'{k}={literal(v)}' for k, v in item.kwargs)})" if item.kwargs else ""
+        return _target(item.dotted) + built
     if isinstance(item, Value):
         if item.dtype:
             return TENSOR.get(backend, "{}").format(f"np.asarray({literal(item.value)}, dtype=np.{item.dtype})")
@@ -76,8 +77,11 @@ def snippet(backend: str, plan, case, seed: int, op_name: str, call_only: bool =
         lines += inputs_mod.snippet(spec, seed, op_name, case.name)
     for name, (transform, sources) in plan.derive.items():
         lines.append(f"from portability.array_transforms import {transform}  # checkpoint conversion")
-        lines.append(f"{name} = {transform}({', '.join(sources)})")
+        lines.append(f"{name} = {transform}({', '.join(s if isinstance(s, str) else literal(s.value) for s in sources)})")
     lines += body
+    if plan.reads:  # outputs read back after the call (torch.from_numpy shares memory with the array)
+        owner = "layer." if plan.kind == "layer" else ""
+        lines.append(f"out = [{', '.join(owner + r for r in plan.reads)}]")
     if plan.output_squeeze is not None:
         lines.append(f"# the checker drops axis {plan.output_squeeze} (size 1) of the outputs first")
     if plan.output_perm:

@@ -89,8 +89,11 @@ class ApiSpec:
     weights: dict = field(default_factory=dict)  # layer attribute -> canonical input
     derive: dict = field(default_factory=dict)  # new input -> (array transform, source inputs): checkpoint conversion
     outputs: tuple | None = None  # which returned items are the op's outputs (indices or index paths), in op order
-    opset: int | None = None  # ONNX opset for this node
+    reads: tuple = ()  # outputs read back after the call: inputs updated in place, or a layer's attributes
+    opset: int | None = None  # ONNX opset for this node (a per-opset copy: the one it is built at)
+    own_opsets: tuple = ()  # ONNX: the opsets the entry is written for (`opset: N` or `[N, M]`)
     unsupported: str | None = None  # the framework lacks this op: the reason
+    not_expressible: str | None = None  # the framework has it, this checker cannot express the call yet: why
     sources: tuple = ()
     ignores: dict = field(default_factory=dict)  # reference only: param -> why its outputs do not depend on it
 
@@ -219,7 +222,7 @@ _OP_KEYS = {
 _API_KEYS = {
     "call", "label", "kind", "args", "kwargs", "params", "constants", "call_kwargs", "fixed", "defaults",
     "layout", "output_layout", "output_squeeze", "weights", "derive", "outputs", "opset", "unsupported", "sources",
-    "ignores",
+    "ignores", "not_expressible", "reads",
 }
 
 
@@ -480,15 +483,19 @@ def _load_known(where: _Where, raw, case_names: list[str]) -> KnownHazard:
 
 def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str]) -> ApiSpec:
     where.mapping(raw, _API_KEYS)
-    if "unsupported" in raw and "call" not in raw:
-        reason = where.at("unsupported").typed(raw["unsupported"], str, "a reason")
-        return ApiSpec(framework=key, call="", label=f"{key} (no API)", unsupported=reason,
-                       sources=where.at("sources").str_list(raw.get("sources", [])))
+    if "unsupported" in raw and "not_expressible" in raw:
+        where.at("not_expressible").fail("an API is either unsupported (the framework lacks it) or not expressible "
+                                         "(this checker cannot write the call yet), not both")
+    for status, label in (("unsupported", "no API"), ("not_expressible", "not expressible")):
+        if status in raw and "call" not in raw:
+            reason = where.at(status).typed(raw[status], str, "a reason")
+            return ApiSpec(framework=key, call="", label=f"{key} ({label})", **{status: reason},
+                           sources=where.at("sources").str_list(raw.get("sources", [])))
     if "call" not in raw:
-        where.at("call").fail("missing required key (or give `unsupported: REASON`)")
+        where.at("call").fail("missing required key (or give `unsupported: REASON` or `not_expressible: REASON`)")
     call = where.at("call").typed(raw["call"], str, "a dotted path")
     _check_target(where.at("call"), key, call)
-    derive = _load_derive(where.at("derive"), raw.get("derive", {}), input_names)
+    derive = _load_derive(where.at("derive"), raw.get("derive", {}), input_names, params)
     input_names = input_names | set(derive)
     kind = raw.get("kind", "function")
     if kind not in API_KINDS:
@@ -528,12 +535,21 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
     if outputs is not None:
         where.at("outputs").typed(outputs, list, "a list of indices")
         outputs = tuple(outputs)
-    opset = raw.get("opset")
-    if opset is not None:
-        where.at("opset").typed(opset, int, "an int")
+    reads = where.at("reads").str_list(raw.get("reads", []))
+    for i, r in enumerate(reads):
+        if kind != "layer" and r not in input_names:
+            where.at(f"reads.{i}").fail(f"a function's reads name inputs it updates in place; no input named {r!r}")
+    own = raw.get("opset")
+    own = own if isinstance(own, list) else [] if own is None else [own]
+    for i, o in enumerate(own):
+        where.at(f"opset.{i}" if isinstance(raw["opset"], list) else "opset").typed(o, int, "an opset number")
+    if own and key != "onnx":
+        where.at("opset").fail("only an ONNX API has an opset")
+    opset = min(own) if own else None
     constants = _load_constants(where.at("constants"), key, raw.get("constants", {}))
     if key == "onnx":
-        _check_onnx_attributes(where, call, opset, pmap, constants)
+        for o in own or [None]:
+            _check_onnx_attributes(where, call, o, pmap, constants)
     return ApiSpec(
         framework=key,
         call=call,
@@ -553,8 +569,12 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
         weights=weights,
         derive=derive,
         outputs=outputs,
+        reads=reads,
         opset=opset,
+        own_opsets=tuple(sorted(own)),
         unsupported=raw.get("unsupported"),
+        not_expressible=(where.at("not_expressible").typed(raw["not_expressible"], str, "a reason")
+                         if "not_expressible" in raw else None),
         sources=where.at("sources").str_list(raw.get("sources", [])),
         ignores=_load_ignores(where.at("ignores"), key, raw.get("ignores", {}), params),
     )
@@ -575,12 +595,14 @@ def _load_constants(where: _Where, key: str, raw) -> dict:
     where.typed(raw, dict, "a mapping")
     for k, v in raw.items():
         if isinstance(v, dict) and "ref" in v:
+            where.at(k).mapping(v, {"ref", "kwargs"})
+            where.at(f"{k}.kwargs").typed(v.get("kwargs", {}), dict, "a mapping of plain values")
             where.at(f"{k}.ref").typed(v["ref"], str, "a dotted path")
             _check_target(where.at(f"{k}.ref"), key, v["ref"])
     return raw
 
 
-def _load_derive(where: _Where, raw, input_names: set[str]) -> dict:
+def _load_derive(where: _Where, raw, input_names: set[str], params: dict) -> dict:
     from portability.array_transforms import ARRAY_TRANSFORMS
 
     where.typed(raw, dict, "a mapping new_input -> {transform, inputs}")
@@ -591,10 +613,15 @@ def _load_derive(where: _Where, raw, input_names: set[str]) -> dict:
         if spec["transform"] not in ARRAY_TRANSFORMS:
             w.at("transform").fail(f"unknown array transform {spec['transform']!r} "
                                    f"(known: {', '.join(sorted(ARRAY_TRANSFORMS))})")
-        for i in w.at("inputs").str_list(spec["inputs"]):
-            if i not in known:
-                w.at("inputs").fail(f"no input named {i!r}")
-        derive[name] = (spec["transform"], tuple(spec["inputs"]))
+        items = spec["inputs"] if isinstance(spec["inputs"], list) else [spec["inputs"]]
+        for i, item in enumerate(items):
+            if isinstance(item, dict):  # {param: NAME}: a parameter's value, passed after the arrays
+                w.at(f"inputs.{i}").mapping(item, {"param"}, {"param"})
+                if item["param"] not in params:
+                    w.at(f"inputs.{i}.param").fail(f"not a parameter of this op: {item['param']!r}")
+            elif not isinstance(item, str) or item not in known:
+                w.at(f"inputs.{i}").fail(f"no input named {item!r}")
+        derive[name] = (spec["transform"], tuple(i if isinstance(i, str) else dict(i) for i in items))
         known.add(name)
     return derive
 

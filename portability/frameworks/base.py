@@ -27,7 +27,8 @@ def native_args(plan: CallPlan, arrays: dict, to_native, value_to_native=None):
             perm = plan.layouts.get(item.name)
             return to_native(np.ascontiguousarray(np.transpose(a, perm)) if perm else a)
         if isinstance(item, Ref):
-            return _resolve_ref(plan, item.dotted)
+            target = _resolve_ref(plan, item.dotted)
+            return target(**dict(item.kwargs)) if item.kwargs else target
         if isinstance(item, Value):
             if item.dtype is not None:
                 return (value_to_native or to_native)(cast(np.asarray(item.value), item.dtype))
@@ -72,6 +73,16 @@ def outputs(plan: CallPlan, result, to_numpy) -> list[np.ndarray]:
     if plan.output_perm is not None:
         arrays = [np.transpose(a, plan.output_perm) if a.ndim == len(plan.output_perm) else a for a in arrays]
     return arrays
+
+
+def read_back(plan: CallPlan, args: list, kwargs: dict, layer=None) -> list:
+    """The outputs a call leaves behind rather than returns (``plan.reads``): a layer's attributes, or the native
+    tensors passed for inputs that the call updates in place (torch's running statistics)."""
+    if layer is not None:
+        return [attribute(layer, name) for name in plan.reads]
+    passed = {item.name: native for item, native in zip(plan.args, args) if isinstance(item, Input)}
+    passed |= {item.name: kwargs[k] for k, item in plan.kwargs.items() if isinstance(item, Input)}
+    return [passed[name] for name in plan.reads]
 
 
 def _pick(items: list, index):

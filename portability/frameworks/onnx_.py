@@ -130,3 +130,27 @@ def live_default(call: str, kind: str, name: str, opset: int | None):
         return base.MISSING
     value = helper.get_attribute_value(attr.default_value)
     return value.decode() if isinstance(value, bytes) else value
+
+
+def latest_opset() -> int:
+    """The newest default-domain opset that both the installed onnx and onnxruntime (when installed) take:
+    onnx.defs.onnx_opset_version(), lowered until onnxruntime loads a one-node model stamped with it."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    newest = onnx.defs.onnx_opset_version()
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return newest
+    value = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+    for opset in range(newest, 0, -1):
+        graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "probe", [value],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=IR_VERSION)
+        try:
+            ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+            return opset
+        except Exception:  # noqa: BLE001 - any refusal means: not this opset
+            continue
+    return newest

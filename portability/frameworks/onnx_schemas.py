@@ -25,12 +25,19 @@ def op_types() -> set[str]:
 
 def attributes(op_type: str, opset: int | None) -> set[str] | None:
     """The attribute names of ``op_type`` at ``opset`` (the newest version at or below it), or None
-    when the op does not exist at that opset."""
+    when the op does not exist at that opset (not yet, or deprecated since)."""
     versions = _ops().get(op_type, {})
     at = [int(v) for v in versions if int(v) <= (opset or DEFAULT_OPSET)]
-    return set(versions[str(max(at))]) if at else None
+    if not at or versions[str(max(at))] is None:
+        return None
+    return set(versions[str(max(at))])
 
 
 def introduced(op_type: str) -> int | None:
     versions = _ops().get(op_type)
     return min(int(v) for v in versions) if versions else None
+
+
+def newest_opset() -> int:
+    """The newest opset of the snapshot (the installed onnx's onnx_opset_version(), kept current by a test)."""
+    return max(int(v) for versions in _ops().values() for v in versions)

@@ -49,8 +49,12 @@ def execute(plan, arrays: dict):
                 raise ValueError(f"weight {attr}: layer expects {tuple(var.shape)}, got {tuple(value.shape)}")
             var.assign(value.astype(var.dtype))
         result = layer(*args, **plan.call_kwargs)
+        if plan.reads:
+            result = base.read_back(plan, args, kwargs, layer)
     else:
         result = target(*args, **kwargs)
+        if plan.reads:
+            result = base.read_back(plan, args, kwargs)
     return base.outputs(plan, result, _to_numpy)
 
 

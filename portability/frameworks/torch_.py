@@ -54,8 +54,12 @@ def execute(plan, arrays: dict):
             for attr, value in weights.items():
                 _assign(module, attr, _to_native(value))
             result = module(*args, **plan.call_kwargs)
+            if plan.reads:
+                result = base.read_back(plan, args, kwargs, module)
         else:
             result = target(*args, **kwargs)
+            if plan.reads:
+                result = base.read_back(plan, args, kwargs)
     return base.outputs(plan, result, _to_numpy)
 
 

@@ -417,8 +417,8 @@ def _result_cell(r) -> dict:
         return {"cls": "none", "text": "\u2013", "title": "not run"}
     st = r["status"]
     if st != "ok":
-        sym = {"unsupported": "\u2298", "not_installed": "\u25cb"}.get(st, "\u2716")
-        return {"cls": "unsupported" if st in ("unsupported", "not_installed") else "error",
+        sym = {"unsupported": "\u2298", "not_installed": "\u25cb", "not_expressible": "\u25cb"}.get(st, "\u2716")
+        return {"cls": "unsupported" if st in ("unsupported", "not_installed", "not_expressible") else "error",
                 "text": f"{sym} {st.replace('_', ' ')}", "title": r.get("message") or st}
     bad = (r.get("within_tolerance") is False or r.get("shape_equal") is False or r.get("nonfinite_equal") is False)
     ulp = r.get("max_ulp")

@@ -43,7 +43,8 @@ def run_summary(report: dict, verbose: bool = False, width: int = WIDTH) -> str:
     s = report["summary"]
     hazards = report["hazards"]
     listed = [h for h in hazards if verbose or h["kind"] != "unsupported"]
-    faults = ", ".join(f"{n} {k}" for k in FAULT_STATUSES if (n := s.get("results_by_status", {}).get(k)))
+    faults = ", ".join(f"{n} {k.replace('_', ' ')}" for k in FAULT_STATUSES + ("not_expressible",)
+                       if (n := s.get("results_by_status", {}).get(k)))
     versions = ", ".join(f"{b} {v or 'not installed'}" for b, v in report["environment"]["frameworks"].items())
     lines = [*([op_matrix(report), ""] if verbose else []), *_wrap(headline(report), width), ""]
     lines += hazard_list(listed, width, reasons=verbose)
@@ -149,7 +150,12 @@ def _clip(text: str, n: int) -> str:
 
 
 def coverage_table(rows, backends: list[str], markdown: bool = False) -> str:
-    """✓ (or ✓N for N APIs) where a backend implements the op, '-' where it does not."""
-    body = [[r.op, r.category] + [("✓" if r.apis[b] == 1 else f"✓{r.apis[b]}") if r.apis[b] else "-" for b in backends]
-            for r in rows]
+    """✓ (or ✓N for N APIs) where a backend implements the op, '-' where it does not, 'n/e' where it has an API
+    this checker cannot express yet (never a hazard: a gap of the checker, not of the framework)."""
+    def cell(r, b):
+        gaps = (r.not_expressible or {}).get(b, 0)
+        ran = ("✓" if r.apis[b] == 1 else f"✓{r.apis[b]}") if r.apis[b] else ""
+        return (ran + "+n/e" if ran else "n/e") if gaps else ran or "-"
+
+    body = [[r.op, r.category] + [cell(r, b) for b in backends] for r in rows]
     return tabulate(body, headers=["op", "category", *backends], tablefmt="github" if markdown else "simple")
