@@ -1,7 +1,7 @@
 """The state of one op x framework cell: one rule, read by the terminal, the HTML page and the version matrix.
 
-Worst first: a framework that is not installed; no API for the op; every call unsupported (or not
-expressible here); the worst hazard that involves the framework, known or not (a documented divergence
+Worst first: a framework that is not installed; no API for the op; every call one this checker cannot
+express yet (not a hazard); every call unsupported; the worst hazard that involves the framework, known or not (a documented divergence
 is still one a port must handle: the cell says `known` when every hazard at that severity is); ok.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
-STATES = ("high", "medium", "low", "unsupported", "ok", "none", "not-installed")  # worst first
+STATES = ("high", "medium", "low", "unsupported", "ok", "not-expressible", "none", "not-installed")  # worst first
 UNSUPPORTED_STATUSES = {"unsupported", "not_expressible"}
 
 
@@ -33,8 +33,10 @@ def cell_state(results: list[dict], hazards: list[dict], installed: bool) -> Cel
     statuses = {r["status"] for r in results}
     if not installed or (statuses and statuses <= {"not_installed"}):
         return Cell("not-installed")
-    if not results or statuses <= {"not_expressible"}:  # nothing this checker could express ran
+    if not results:
         return Cell("none")
+    if statuses <= {"not_expressible"}:  # the framework has it; this checker cannot write the call yet
+        return Cell("not-expressible")
     if statuses <= UNSUPPORTED_STATUSES:
         return Cell("unsupported", len(hazards), sum(not h.get("known") for h in hazards))
     if hazards:

@@ -271,7 +271,7 @@ def _plan_recipe_tasks(ops, names: list[str], arrays: dict, tasks: dict) -> dict
     variants, seen = {}, set()
     for op in ops:
         apis = [(b, a) for b in names if b in BACKENDS for a in op.apis_for(BACKENDS[b].catalog_key)
-                if not a.unsupported]
+                if not a.unsupported and not a.not_expressible]
         for (_, source), (backend, target) in pairs_to_port(op, apis):
             key = variant_key(recipe_values(source, target))
             for case in op.cases:
@@ -298,7 +298,8 @@ def _with_recipes(op, h: Hazard, outcomes: list[Outcome], recipe_outcomes: dict)
     apis = [(ident.split(":", 1)[0], a) for ident in h.apis if (a := _api_of(op, ident)) is not None]
     recipes = [build(s, t) for s, t in pairs_to_port(op, apis)
                if not _same(source_values(s[1]).get(h.param), source_values(t[1]).get(h.param))]
-    every = [(b, a) for b in {t[0] for t in apis} for a in op.apis_for(BACKENDS[b].catalog_key) if not a.unsupported]
+    every = [(b, a) for b in {t[0] for t in apis} for a in op.apis_for(BACKENDS[b].catalog_key)
+             if not a.unsupported and not a.not_expressible]
     alternatives = [build(s, t) for s in {(b, a.label): (b, a) for b, a in apis}.values() for t in every
                     if any(r.source == api_id(s[0], s[1].label) and not r.cases and r.note for r in recipes)]
     recipes = with_alternatives(recipes, alternatives)

@@ -52,7 +52,7 @@ def candidates(catalog, op_type: str):
     """The entries that claim an ONNX op computes the catalog op: an API with a known divergence
     record (Div standing in for floor_divide, Flatten for torch.flatten) documents that it does not."""
     return [(op, api) for op in catalog.ops for api in op.apis
-            if api.framework == "onnx" and api.call == op_type and not api.unsupported
+            if api.framework == "onnx" and api.call == op_type and not api.unsupported and not api.not_expressible
             and not any(k.kind in DOCUMENTED and _names_spec(k, api.label) for k in op.known)]
 
 
@@ -85,8 +85,8 @@ def translate(test, op, api):
     opset = max(o.version for o in test.model.opset_import if o.domain in ("", "ai.onnx"))
     if api.derive or api.layout or api.output_layout is not None or api.kwargs:
         raise Untranslatable("derived or transposed inputs")
-    if _version(node.op_type, opset) != _version(node.op_type, api.opset or DEFAULT_OPSET):
-        raise Untranslatable("the test is for another version of the op than the entry's opset")
+    if _version(node.op_type, opset) not in {_version(node.op_type, o) for o in api.own_opsets or (DEFAULT_OPSET,)}:
+        raise Untranslatable("the test is for another version of the op than the entry's opsets")
     feeds, outs = _data(test)
     params = {p.name: p.value for p in op.params.values()}
     params |= _attribute_params(node, api, opset, helper)

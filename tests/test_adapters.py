@@ -49,7 +49,9 @@ def test_live_defaults_are_read_from_each_framework(report):
     }
     for (backend, api), value in expect.items():
         if status.get(backend, {}).get("status") == "ready":
-            assert live[(backend, api)]["negative_slope"] == pytest.approx(value, rel=1e-6)
+            # an ONNX API runs once per opset (LeakyRelu@21, LeakyRelu@28): its live default at each
+            read = [v for (b, a), v in live.items() if b == backend and (a == api or a.startswith(api + "@")) and v]
+            assert read and all(v["negative_slope"] == pytest.approx(value, rel=1e-6) for v in read), live
 
 
 def test_the_defaults_mismatch_of_the_test_op_is_found(report):

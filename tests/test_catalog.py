@@ -77,7 +77,9 @@ def test_no_stale_known_records(report):
 def test_no_false_alarms_where_frameworks_agree(report, catalog, op):
     if op not in {o.name for o in catalog.ops}:
         pytest.skip(f"{op} not in the catalog")
-    assert [h.summary for h in report.hazards if h.op == op and h.kind != "unsupported"] == []
+    # support gaps (an API missing, or missing at one ONNX opset) are not divergences of the values
+    assert [h.summary for h in report.hazards if h.op == op and h.kind != "unsupported"
+            and not (h.kind == "opset_drift" and " runs only at " in h.summary)] == []
 
 
 def test_leaky_relu_slope_mismatch(report):
@@ -145,7 +147,8 @@ def test_full_catalog_report_in_a_real_browser(report, tmp_path):
 
     page = tmp_path / "full.html"
     html.write(jsonio.to_dict(report), page)
-    assert page.stat().st_size < 5_000_000
+    # measured 6.4 MB with port recipes and ONNX opsets (own + latest) in the page; 4.6 MB before them
+    assert page.stat().st_size < 8_000_000
     if CHROMIUM is None:
         pytest.skip("no headless browser: install chromium (apt-get install chromium)")
     p = _run(_flags(tmp_path / "p1") + ["--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
@@ -263,8 +266,13 @@ def _snippet_outputs(op, h, ident, npz):
     from portability.inputs import make_inputs
     from portability.plan import plan_call
 
+    from dataclasses import replace
+
     backend, label = ident.split(":", 1)
-    api = next(a for a in op.apis if a.label == label and a.framework == BACKENDS[backend].catalog_key)
+    api = next(a for a in op.apis if a.framework == BACKENDS[backend].catalog_key
+               and (a.label == label or label.startswith(a.label + "@")))
+    if "@" in label and api.label != label:  # an ONNX API at one opset (Softmax@13)
+        api = replace(api, label=label, opset=int(label.rsplit("@", 1)[1]))
     case = _repro_case(op, h)
     shapes = {k: v.shape for k, v in make_inputs(case, 0, op.name).items()}
     plan = plan_call(op, api, case, "defaults" if h.kind == "default_argument_mismatch" else "aligned", shapes)

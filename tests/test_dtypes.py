@@ -19,4 +19,6 @@ def test_dtype_sweep_runs_each_case_per_dtype_and_never_errors():
             assert r.within_tolerance and r.dtype_equal, (r.case, r.framework, r.api, r.max_abs_error, r.output_dtype)
     half = [r for r in report.results if r.case == "default@float16" and r.status == "ok"]
     assert half and all(r.output_dtype == "float16" for r in half)
-    assert not [h for h in report.hazards if h.kind not in ("unsupported",)]
+    # support gaps only: a dtype a kernel lacks, or lacks at one ONNX opset (TopK takes bfloat16 from opset 24)
+    assert not [h for h in report.hazards if h.kind != "unsupported"
+                and not (h.kind == "opset_drift" and " runs only at " in h.summary)]

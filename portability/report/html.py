@@ -34,6 +34,7 @@ CELL_STATES = {
     "low": (4, "\u25c6", "low"),
     "unsupported": (3, "\u2298", "unsupported"),
     "ok": (2, "\u25cf", "ok"),
+    "not-expressible": (1, "\u25cc", "not expressible"),
     "none": (1, "\u2013", "no API"),
     "not-installed": (0, "\u25cb", "not installed"),
 }
@@ -43,6 +44,7 @@ CELL_HELP = {
     "low": "worst hazard is low (default drift, harmless default mismatch)",
     "unsupported": "every API of this framework is unsupported for this op",
     "ok": "ran and matched the float64 reference; no hazard",
+    "not-expressible": "the framework has the op, but this checker cannot write the call yet (not a hazard)",
     "none": "no result for this framework",
     "not-installed": "framework not installed (a worker that never started shows its crash or timeout)",
 }

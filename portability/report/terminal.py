@@ -21,7 +21,8 @@ def op_matrix(report: dict) -> str:
 def _cell_text(cell) -> str:
     if cell.state in SYMBOL:
         return f"{SYMBOL[cell.state]}{' known' if cell.known else ''} ({cell.hazards})"
-    return {"none": "-", "not-installed": "not installed"}.get(cell.state, cell.state)
+    return {"none": "-", "not-installed": "not installed", "not-expressible": "not expressible"}.get(cell.state,
+                                                                                                    cell.state)
 
 
 def hazard_table(report: dict, limit: int | None = None) -> str:
