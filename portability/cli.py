@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--to", dest="target", help="the framework you port to")
     ex.add_argument("--seed", type=int, default=0)
     ex.add_argument("--quiet", action="store_true")
+
+    from portability.scan import command as scan_command
+
+    scan_command.add_arguments(sub.add_parser("scan", help="static check of Python code: calls whose defaults or "
+                                              "values do not port (imports no framework)"))
     return p
 
 
@@ -82,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_merge(args)
         if args.command == "diff":
             return cmd_diff(args)
+        if args.command == "scan":
+            return cmd_scan(args)
         return cmd_explain(args)
     except UsageError as exc:
         print(f"portability: error: {exc}", file=sys.stderr)
@@ -252,6 +259,12 @@ def cmd_explain(args) -> int:
     report = run_check(catalog, ops=[args.op], seed=args.seed, progress=not args.quiet)
     print(explain(catalog.op(args.op), report, args.source, args.target))
     return 0
+
+
+def cmd_scan(args) -> int:
+    from portability.scan.command import run
+
+    return run(args)
 
 
 if __name__ == "__main__":

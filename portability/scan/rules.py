@@ -1,0 +1,441 @@
+"""Findings from the catalog's knowledge: pure functions of one resolved call and the target frameworks.
+
+A rule is a small object (code, name, level, one-line summary) with a ``check`` that turns an
+``Assessment`` of one call into findings. The codes are stable (README, "Rule codes"):
+
+- PT001 default-differs: a semantic parameter the call leaves out (at its default, or implied by the
+  API it calls) whose value a target's primary API does not use when left out, or cannot use;
+- PT002 value-not-portable: a value the call writes (or selects, ``mode="nearest"``) that no API of a
+  target framework can express (the catalog's transforms raise ``UnsupportedValue``, or the API is fixed);
+- PT003 unsupported-op: the op has no API at all in a target (the catalog's ``unsupported:`` entries);
+- PT100 not-covered: a framework call the catalog does not cover (not checked; counted, listed with --verbose);
+- PT900 parse-error: a file that does not parse (skipped).
+
+Where the values come from. The source value is the catalog's documented default (``defaults``),
+the API's ``fixed`` value, or the literal the call passes, mapped back to canonical terms through the
+entry's ``values`` and ``transform`` (Keras ``momentum=0.9`` is canonical 0.1). Targets are judged per
+framework: every API of the op there is assessed (``same``, ``differs`` when its default differs
+but it can take the value, ``cannot`` when a transform raises or the API is fixed to another value,
+``depends`` when that raise depends on the input shape, ``required`` when the API has no default).
+A target framework with several APIs (``tf.nn.leaky_relu`` and ``keras.layers.LeakyReLU``) is judged
+by its primary API, the first catalog API of the same kind as the source call (a layer for a layer),
+for PT001, and by all of them for PT002 (a port can pick the API that can express the value).
+
+The explicit arguments that make a target agree come from a ``RecipeSource``; ``CatalogRecipes``
+maps the value through the catalog's parameter mapping. A source of verified recipes plugs in by
+passing another object with the same method to ``assess``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from portability.plan import framework_value
+from portability.scan.findings import Finding, Fix, TargetApi, py_literal, shown
+from portability.scan.signatures import MISSING
+from portability.scan.values import UNKNOWN, canonical_of, case_ctx, same as _same
+from portability.transforms import SPATIAL, Ctx, UnsupportedValue, needs_of
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # as given to --to: tensorflow, onnxruntime
+    key: str  # catalog key: tensorflow, onnx
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    level: str  # error | warning | note (SARIF levels; GitHub: error | warning | notice)
+    summary: str
+    check: Callable | None = None  # (Assessment) -> list[Finding]; None: raised by the engine (PT100, PT900)
+
+
+class RecipeSource(Protocol):
+    def target_args(self, op, api, param: str, value, ctx: Ctx) -> dict | None:
+        """Framework arguments that make ``api`` use ``value`` for ``param``; raises UnsupportedValue."""
+
+
+class CatalogRecipes:
+    """Explicit arguments from the catalog's parameter mapping (the same mapping `run` executes)."""
+
+    def target_args(self, op, api, param: str, value, ctx: Ctx) -> dict | None:
+        amap = api.params.get(param)
+        if amap is None:
+            return None
+        fw = framework_value(amap, value, ctx)
+        return dict(fw) if amap.name is None else {amap.name: fw}
+
+
+@dataclass(frozen=True)
+class Value:
+    param: str
+    value: object
+    origin: str  # default | implied | explicit
+    name: str | None  # the source API's argument name
+    fix: Fix | None = None  # pins a default as an explicit keyword
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One value of one candidate, assessed in every target."""
+
+    value: Value
+    apis: tuple  # TargetApi
+    verdicts: dict  # target name -> ok | differs | cannot | depends
+
+
+@dataclass(frozen=True)
+class Assessment:
+    match: object  # resolve.Match
+    targets: tuple  # Target
+    judged: tuple  # (Candidate, Judged) pairs, best candidate first
+    unsupported: dict = field(default_factory=dict)  # target name -> reason: no candidate op has an API there
+
+
+# ----------------------------------------------------------------------------- assessment
+
+
+def assess(match, targets: tuple, recipes: RecipeSource | None = None) -> Assessment:
+    recipes = recipes or CatalogRecipes()
+    targets = tuple(t for t in targets if t.key != match.framework)
+    judged = []
+    for i, cand in enumerate(match.candidates):
+        values, ctx, known = read_values(cand, implied=i == 0 and not match.ambiguous)
+        for v in values.values():
+            if match.ambiguous and not _shared_default(v, match.alternatives):
+                continue
+            apis = tuple(a for t in targets for a in _assess_target(cand, v, t, ctx, known, recipes))
+            judged.append((cand, Judged(v, apis, _verdicts(apis, targets))))
+    return Assessment(match, targets, tuple(judged), _unsupported(match, targets))
+
+
+def _shared_default(v: Value, alternatives) -> bool:
+    """For a call whose op depends on a run-time value: a default every possible entry documents alike."""
+    return v.origin == "default" and all(
+        v.param in c.api.defaults and _same(c.api.defaults[v.param], v.value)
+        and c.api.params[v.param].name == v.name for c in alternatives)
+
+
+def read_values(cand, implied: bool = True) -> tuple[dict, Ctx, frozenset]:
+    """The canonical value of each parameter the call determines: {param: Value}, the Ctx transforms
+    read, and the parameter names the call gives literally (transforms that read only those do not
+    depend on the input's shape). ``implied``: include the API's fixed values (only the best candidate's:
+    a fixed value belongs to the scenario an entry describes, interpolate's antialias path say)."""
+    op, api, b = cand.op, cand.api, cand.binding
+    mapped = {m.name: p for p, m in api.params.items() if m.name}
+    extra = {n: a.value for n, a in b.given.items() if a.literal and n not in mapped and n not in op.params}
+    ctx = case_ctx(op, extra)
+    selected_by_default = any(not isinstance(v, dict) and k not in cand.selected_by for k, v in api.constants.items())
+    values, known, settled = {}, set(extra), {}
+    for p in op.params:
+        if p in api.fixed:
+            if implied:
+                values[p] = Value(p, api.fixed[p], "default" if selected_by_default else "implied", None)
+            continue
+        amap = api.params.get(p)
+        if amap is None or amap.name is None:
+            continue
+        state, got = b.status(amap.name)
+        if state == "given" and got.literal:
+            canonical = canonical_of(op, api, p, got.value, ctx)
+            if canonical is not UNKNOWN:
+                values[p] = Value(p, canonical, "explicit", amap.name)
+                known.add(p)
+        elif state == "absent" and p in api.defaults:
+            values[p] = Value(p, api.defaults[p], "default", amap.name,
+                              _pin(api, amap, p, api.defaults[p], ctx, b))
+            known.add(p)
+        elif state == "absent" and got not in (MISSING, "<object>", None):
+            # no documented default, but the signature's (Conv2d stride=1): certain, though no finding of its own
+            canonical = canonical_of(op, api, p, got, ctx)
+            if canonical is not UNKNOWN:
+                settled[p] = canonical
+                known.add(p)
+    ctx = case_ctx(op, extra | settled | {p: v.value for p, v in values.items()})
+    return values, ctx, frozenset(known)
+
+
+def _pin(api, amap, p: str, value, ctx: Ctx, binding) -> Fix | None:
+    """The keyword that pins a left-out default, when the rewrite is certain: a known argument name
+    that takes keywords, a mapping that needs no input shape, and a plain literal that is not the
+    API's 'unset' sentinel (torch.std's correction=None, softmax's dim=None)."""
+    if amap.name in binding.positional_only or (amap.transform and needs_of(amap.transform).requires):
+        return None
+    try:
+        fw = framework_value(amap, value, ctx)
+    except Exception:  # noqa: BLE001 - not expressible: nothing to pin
+        return None
+    text = py_literal(fw) if fw is not None else None
+    return Fix(((amap.name, text),)) if text is not None else None
+
+
+def _assess_target(cand, v: Value, target: Target, ctx: Ctx, known: frozenset, recipes) -> list[TargetApi]:
+    op = cand.op
+    apis = [a for a in op.apis_for(target.key) if not a.unsupported]
+    if not apis:
+        return []
+    primary = next((a for a in apis if a.kind == cand.api.kind), apis[0])
+    return [_assess_api(op, a, a is primary, v, target, ctx, known, recipes) for a in apis]
+
+
+def _assess_api(op, a, primary: bool, v: Value, target: Target, ctx: Ctx, known, recipes) -> TargetApi:
+    p, want = v.param, v.value
+    base = dict(framework=target.name, api=a.label, primary=primary)
+    if p in a.fixed:
+        have = a.fixed[p]
+        if _same(have, want):
+            return TargetApi(**base, value=have, status="same")
+        return TargetApi(**base, value=have, status="cannot", note=f"always {p}={shown(have)}")
+    amap = a.params.get(p)
+    if amap is None:
+        return TargetApi(**base, value=None, status="n/a")
+    has_default = p in a.defaults
+    have = a.defaults.get(p)
+    shown_default = _framework_shown(amap, have, ctx) if has_default else None
+    if has_default and _same(have, want):
+        return TargetApi(**base, value=have, status="same", shown=shown_default)
+    explicit, note, state = None, None, "cannot"
+    others = _equivalents(p, want, ctx, known)
+    for candidate in (want, *(others or ())):
+        if _sentinel(op, p, candidate) and not (amap.values and candidate in amap.values):
+            note = f"no {shown(candidate)} setting" + (f" (default {shown_default or shown(have)})" if has_default else "")
+            continue
+        explicit, note, state = _expressible(recipes, op, a, p, candidate, ctx, _shape_dependent(amap, known))
+        if explicit is not None:
+            break
+    if explicit is None:
+        if state == "unknown" or others is None:
+            # undecided (a mapping that failed on something it does not declare, a kernel size that is not a
+            # literal): claim nothing
+            return TargetApi(**base, value=have, status="n/a", note=note)
+        return TargetApi(**base, value=have, status=state, note=note, shown=shown_default)
+    if has_default:
+        return TargetApi(**base, value=have, status="differs", explicit=explicit, shown=shown_default)
+    return TargetApi(**base, value=None, status="required", explicit=explicit)
+
+
+def _expressible(recipes, op, a, p: str, value, ctx: Ctx, dependent: bool):
+    """(explicit arguments or None, why not, "ok" | "cannot" | "depends" (on the input's shape) | "unknown").
+
+    A mapping that reads the input's shape (TF pooling's explicit pads are SAME only for some sizes)
+    is tried on every case's shapes of the op and on the first case grown by one pixel per spatial
+    dim: it is expressible only if it is for all of them."""
+    contexts = [ctx]
+    if dependent:
+        contexts += [Ctx(ctx.params, {i.name: i.shape for i in c.inputs}) for c in op.cases[1:]]
+        contexts.append(Ctx(ctx.params, {k: (*s[:2], *(d + 1 for d in s[2:])) for k, s in ctx.shapes.items()}))
+    results, note = [], None
+    for c in contexts:
+        try:
+            results.append(recipes.target_args(op, a, p, value, c))
+        except UnsupportedValue as exc:
+            note = note or str(exc)
+            results.append(None)
+        except Exception as exc:  # noqa: BLE001 - not a declared refusal: no verdict on this API
+            return None, f"cannot map {shown(value)} ({type(exc).__name__})", "unknown"
+    if all(r is not None for r in results):
+        return results[0], None, "ok"
+    return None, note, "depends" if dependent else "cannot"
+
+
+def _framework_shown(amap, value, ctx) -> str | None:
+    """A canonical default in the API's own terms (Keras momentum 0.01 -> momentum=0.99)."""
+    try:
+        fw = framework_value(amap, value, ctx)
+    except Exception:  # noqa: BLE001 - shown in canonical terms then
+        return None
+    if amap.name is None or isinstance(fw, dict):
+        return None
+    text = f"{amap.name}={shown(fw)}"
+    if amap.transform or (amap.values and fw != value):  # Keras momentum=0.99 is canonical 0.01; 1 is True
+        text += f", i.e. {shown(value)} in the catalog's terms"
+    return text
+
+
+def _sentinel(op, p: str, value) -> bool:
+    """A canonical value that some API maps to None ('implicit', 'flatten'): it means 'left unset' there,
+    and only an API whose values list it can express it."""
+    return isinstance(value, str) and any(
+        a.params.get(p) is not None and a.params[p].values and value in a.params[p].values
+        and a.params[p].values[value] is None for a in op.apis)
+
+
+def _equivalents(p: str, value, ctx: Ctx, known: frozenset) -> list | None:
+    """Other canonical spellings of the same behaviour: explicit pads of zero are 'valid', symmetric pads
+    of d*(k-1)/2 at stride 1 are 'same'. None when that cannot be decided because the call's kernel size,
+    stride or dilation is not a literal (``padding=1`` with ``kernel_size=k``)."""
+    if p != "padding" or value in ("same", "valid") or "stride" not in ctx.params:
+        return []
+    if not {"kernel_size", "stride", "dilation"} & set(ctx.params) <= known:
+        return None
+    params = ctx.params
+    k, s, d = params.get("kernel_size"), params.get("stride", 1), params.get("dilation", 1)
+    n = len(ctx.shapes.get("x", ())) - 2 if "x" in ctx.shapes else 2
+
+    def per_dim(x):
+        return [x] * n if isinstance(x, int) else list(x) if isinstance(x, (list, tuple)) else None
+
+    ks, ss, ds, ps = per_dim(k), per_dim(s), per_dim(d), per_dim(value)
+    if None in (ks, ss, ds, ps) or not all(isinstance(x, int) for x in ps) or len({len(ks), len(ss), len(ds), len(ps)}) != 1:
+        return []
+    if all(x == 0 for x in ps):
+        return ["valid"]
+    if all(si == 1 and (ki - 1) * di % 2 == 0 and pi == (ki - 1) * di // 2 for ki, si, di, pi in zip(ks, ss, ds, ps)):
+        return ["same"]
+    return []
+
+
+def _shape_dependent(amap, known: frozenset) -> bool:
+    """Whether a transform's answer depends on the input's shape: it reads an input other than for the
+    number of spatial dims, or a parameter the call does not give."""
+    if not amap.transform:
+        return False
+    for alternatives in needs_of(amap.transform).requires:
+        if alternatives == SPATIAL:
+            continue
+        if not any(a.startswith("param:") and a.split(":", 1)[1] in known for a in alternatives):
+            return True
+    return False
+
+
+def _verdicts(apis: tuple, targets: tuple) -> dict:
+    out = {}
+    for t in targets:
+        mine = [a for a in apis if a.framework == t.name and a.status != "n/a"]
+        if not mine:
+            continue
+        if all(a.status in ("cannot", "depends") for a in mine):
+            out[t.name] = "depends" if any(a.status == "depends" for a in mine) else "cannot"
+        elif any(a.primary and a.status in ("differs", "cannot", "depends") for a in mine):
+            out[t.name] = "differs"
+        else:
+            out[t.name] = "ok"
+    return out
+
+
+def _unsupported(match, targets: tuple) -> dict:
+    out = {}
+    for t in targets:
+        reasons = []
+        for cand in match.candidates:
+            apis = cand.op.apis_for(t.key)
+            if any(not a.unsupported for a in apis):
+                break
+            reasons.append(next((a.unsupported for a in apis if a.unsupported), None)
+                           or f"the catalog has no {t.name} API for {cand.op.name}")
+        else:
+            out[t.name] = reasons[0]
+    return out
+
+
+# ----------------------------------------------------------------------------- rules
+
+
+def _finding(a: Assessment, code: str, message: str, cand=None, v: Value | None = None, apis=(), fix=None) -> Finding:
+    from portability.report.html import slug
+
+    c = a.match.call
+    return Finding(
+        path=a.match.path, line=c.line, col=c.col + 1, end_line=c.end_line, end_col=c.end_col + 1, code=code,
+        message=message, op=cand.op.name if cand else a.match.candidates[0].op.name,
+        api=(cand or a.match.candidates[0]).api.label, call=a.match.target,
+        param=v.param if v else None, origin=v.origin if v else None, source_value=v.value if v else None,
+        targets=tuple(apis), fix=fix, anchor="#op-" + slug((cand or a.match.candidates[0]).op.name))
+
+
+def _argument(v: Value) -> str:
+    if v.name and v.name != v.param:
+        return f"{v.name} ({v.param})"
+    return v.name or v.param
+
+
+def _listing(apis, names: list[str]) -> str:
+    parts = []
+    for t in names:
+        bad = [x for x in apis if x.framework == t and x.status in ("differs", "cannot", "depends")]
+        items = []
+        for x in bad:
+            what = x.note if x.status != "differs" else (x.shown or shown(x.value))
+            items.append(f"{x.api}: {what}")
+        parts.append(f"{t} ({'; '.join(items)})" if items else t)
+    return ", ".join(parts)
+
+
+def check_default_differs(a: Assessment) -> list[Finding]:
+    out, seen = [], set()
+    for cand, j in a.judged:
+        v = j.value
+        if v.param in seen or not cand.op.params[v.param].semantic or v.origin == "explicit":
+            continue
+        wanted = ("differs", "cannot", "depends") if v.origin == "default" else ("differs",)
+        names = [t for t, verdict in j.verdicts.items() if verdict in wanted]
+        if not names:
+            continue
+        seen.add(v.param)
+        if v.origin != "default":
+            how = f"is implied by the API: {shown(v.value)}"
+        elif _sentinel(cand.op, v.param, v.value):
+            how = f"is left unset ({shown(v.value)})"
+        else:
+            how = f"is left at its default {shown(v.value)}"
+        msg = (f"{a.match.target}: {_argument(v)} {how}; "
+               f"it differs in {_listing(j.apis, names)}")
+        apis = [x for x in j.apis if x.framework in names]
+        out.append(_finding(a, "PT001", msg, cand, v, apis, v.fix if v.origin == "default" else None))
+    return out
+
+
+def check_value_not_portable(a: Assessment) -> list[Finding]:
+    out, seen = [], set()
+    for cand, j in a.judged:
+        v = j.value
+        if v.param in seen or v.origin == "default" or (v.origin == "implied" and not cand.op.params[v.param].semantic):
+            continue
+        names = [t for t, verdict in j.verdicts.items() if verdict in ("cannot", "depends")]
+        if not names:
+            continue
+        seen.add(v.param)
+        what = f"{_argument(v)}={shown(v.value)}" if v.origin == "explicit" else \
+            f"{v.param}={shown(v.value)} (implied by {', '.join(f'{k}={shown(cand.api.constants[k])}' for k in cand.selected_by) or cand.api.label})"
+        depends = any(j.verdicts[t] == "depends" for t in names)
+        msg = (f"{a.match.target}: {what} cannot be expressed in {_listing(j.apis, names)}"
+               + (" for some input sizes" if depends else ""))
+        out.append(_finding(a, "PT002", msg, cand, v, [x for x in j.apis if x.framework in names]))
+    return out
+
+
+def check_unsupported(a: Assessment) -> list[Finding]:
+    if not a.unsupported:
+        return []
+    cand = a.match.candidates[0]
+    where = ", ".join(f"{t} ({_first_clause(r)})" for t, r in a.unsupported.items())
+    apis = [TargetApi(framework=t, api="(none)", value=None, status="cannot", primary=True, note=r)
+            for t, r in a.unsupported.items()]
+    msg = f"{a.match.target}: {cand.op.name} has no API in {where}"
+    return [_finding(a, "PT003", msg, cand, None, apis)]
+
+
+def _first_clause(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+RULES = (
+    Rule("PT001", "default-differs", "warning",
+         "A semantic parameter left at its default (or implied by the API) has another value in a target", 
+         check_default_differs),
+    Rule("PT002", "value-not-portable", "warning",
+         "A value the call writes or selects cannot be expressed by any API of a target", check_value_not_portable),
+    Rule("PT003", "unsupported-op", "warning", "The op has no API in a target framework", check_unsupported),
+    Rule("PT100", "not-covered", "note", "A framework call the catalog does not cover: not checked"),
+    Rule("PT900", "parse-error", "error", "The file does not parse: skipped"),
+)
+RULES_BY_CODE = {r.code: r for r in RULES}
+
+
+def check(match, targets: tuple, recipes: RecipeSource | None = None) -> list[Finding]:
+    """Every finding of one resolved call."""
+    a = assess(match, targets, recipes)
+    return [f for r in RULES if r.check is not None for f in r.check(a)]
