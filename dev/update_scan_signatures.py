@@ -13,8 +13,8 @@ This snapshot records, for every call target of the bundled catalog (ONNX aside)
 - ``methods``: torch.Tensor method name -> the catalog's torch function (``std`` -> ``torch.std``),
   with the method's own overloads under ``apis["torch.Tensor.NAME"]``.
 
-Run it after upgrading a framework (``.venv/bin/python dev/update_scan_signatures.py``);
-tests/test_scan_signatures.py fails while the snapshot lags the installed versions.
+Run it after upgrading a framework (``.venv/bin/python dev/update_scan_signatures.py``); ``--check``
+exits 1 while the snapshot lags the installed versions (tests/test_scan_signatures.py runs it).
 """
 
 from __future__ import annotations
@@ -221,7 +221,18 @@ def snapshot() -> dict:
             "methods": dict(sorted(methods.items()))}
 
 
+def render(data: dict) -> str:
+    return json.dumps(data, indent=None, separators=(",", ":"), sort_keys=False) + "\n"
+
+
 if __name__ == "__main__":
+    fresh = render(snapshot())
+    if "--check" in sys.argv:  # exit 1 when the committed snapshot lags the installed frameworks
+        if OUT.read_text() != fresh:
+            print(f"{OUT} is stale: run .venv/bin/python dev/update_scan_signatures.py", file=sys.stderr)
+            sys.exit(1)
+        print("current", file=sys.stderr)
+        sys.exit(0)
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(snapshot(), indent=None, separators=(",", ":"), sort_keys=False) + "\n")
+    OUT.write_text(fresh)
     print(f"wrote {OUT}", file=sys.stderr)

@@ -76,14 +76,16 @@ def scan(paths: list[str], catalog, targets: tuple[Target, ...], source: str | N
             findings.append(Finding(f.path, f.error_line, f.error_col + 1, f.error_line, f.error_col + 1,
                                     "PT900", f.error))
             continue
-        sources = {source} if source else detect_sources(f.imports)
+        # a name imported from another scanned module counts as an import of what it names there
+        imports = f.imports | {_follow(q, exports).split(".", 1)[0] for q in f.exports.values()}
+        sources = {source} if source else detect_sources(imports)
         sources_of[f.path] = tuple(sorted(sources))
         mine = []
         for call in f.calls:
             if call.kind == "method":
                 if "torch" not in sources or call.method not in index.methods:
                     continue
-                if not index.is_tensor_method(call.method, f.imports):
+                if not index.is_tensor_method(call.method, imports):
                     skipped_methods += 1
                     continue
                 match = index.match(call, f.path, "")

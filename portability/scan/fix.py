@@ -93,8 +93,10 @@ def _append(call, keywords):
 
 
 def diff(path: str, old: str, new: str) -> str:
+    """A unified diff; git's a/ b/ prefixes for a relative path (``git apply``), the path as is otherwise."""
+    a, b = (path, path) if os.path.isabs(path) else (f"a/{path}", f"b/{path}")
     return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                        fromfile=f"a/{path}", tofile=f"b/{path}"))
+                                        fromfile=a, tofile=b))
 
 
 def write_keeping_mode(path: str, text: str) -> None:

@@ -131,6 +131,8 @@ def read_values(cand, implied: bool = True) -> tuple[dict, Ctx, frozenset]:
     values, known, settled = {}, set(extra), {}
     for p in op.params:
         if p in api.fixed:
+            settled[p] = api.fixed[p]
+            known.add(p)
             if implied:
                 values[p] = Value(p, api.fixed[p], "default" if selected_by_default else "implied", None)
             continue
@@ -154,7 +156,29 @@ def read_values(cand, implied: bool = True) -> tuple[dict, Ctx, frozenset]:
                 settled[p] = canonical
                 known.add(p)
     ctx = case_ctx(op, extra | settled | {p: v.value for p, v in values.items()})
+    values = {p: v for p, v in values.items() if not (p in INERT and INERT[p](ctx.params, known))}
     return values, ctx, frozenset(known)
+
+
+def _no_padding(params: dict, known) -> bool:
+    pad = params.get("padding")
+    zero = pad == "valid" or pad == 0 or isinstance(pad, (list, tuple)) and all(
+        x == 0 or isinstance(x, (list, tuple)) and not any(x) for x in pad)
+    return "padding" in known and zero and "ceil_mode" in known and not params.get("ceil_mode")
+
+
+def _integral_scale(params: dict, known) -> bool:
+    scale = params.get("scale")
+    scales = scale if isinstance(scale, (list, tuple)) else [scale]
+    return "scale" in known and all(isinstance(x, (int, float)) and float(x).is_integer() for x in scales)
+
+
+# Parameters that change nothing under some values of others, so a difference in them is no hazard there
+# (scan-side knowledge: the catalog's cases exercise them where they matter). Keyed by canonical name.
+INERT = {
+    "count_include_pad": _no_padding,  # no padded cell to count (and no ceil_mode overhang)
+    "recompute_scale": _integral_scale,  # an integer scale factor gives the same grid either way
+}
 
 
 def _pin(api, amap, p: str, value, ctx: Ctx, binding) -> Fix | None:
@@ -187,6 +211,9 @@ def _assess_api(op, a, primary: bool, v: Value, target: Target, ctx: Ctx, known,
         have = a.fixed[p]
         if _same(have, want):
             return TargetApi(**base, value=have, status="same")
+        if _axis_alias(p, have, want):
+            return TargetApi(**base, value=have, status="depends",
+                             note=f"always {p}={shown(have)}: the same axis only for inputs of some rank")
         return TargetApi(**base, value=have, status="cannot", note=f"always {p}={shown(have)}")
     amap = a.params.get(p)
     if amap is None:
@@ -240,6 +267,12 @@ def _expressible(recipes, op, a, p: str, value, ctx: Ctx, dependent: bool):
     return None, note, "depends" if dependent else "cannot"
 
 
+def _axis_alias(p: str, a, b) -> bool:
+    """Two axes, one counted from the end, that name the same axis for some rank (dim=1 and -1 in 2-D)."""
+    return ("axis" in p or "dim" in p) and all(isinstance(x, int) and not isinstance(x, bool) for x in (a, b)) \
+        and (a < 0) != (b < 0)
+
+
 def _framework_shown(amap, value, ctx) -> str | None:
     """A canonical default in the API's own terms (Keras momentum 0.01 -> momentum=0.99)."""
     try:
@@ -268,7 +301,7 @@ def _equivalents(p: str, value, ctx: Ctx, known: frozenset) -> list | None:
     stride or dilation is not a literal (``padding=1`` with ``kernel_size=k``)."""
     if p != "padding" or value in ("same", "valid") or "stride" not in ctx.params:
         return []
-    if not {"kernel_size", "stride", "dilation"} & set(ctx.params) <= known:
+    if "kernel_size" not in known or not {"stride", "dilation"} & set(ctx.params) <= known:
         return None
     params = ctx.params
     k, s, d = params.get("kernel_size"), params.get("stride", 1), params.get("dilation", 1)
@@ -401,7 +434,7 @@ def check_value_not_portable(a: Assessment) -> list[Finding]:
             f"{v.param}={shown(v.value)} (implied by {', '.join(f'{k}={shown(cand.api.constants[k])}' for k in cand.selected_by) or cand.api.label})"
         depends = any(j.verdicts[t] == "depends" for t in names)
         msg = (f"{a.match.target}: {what} cannot be expressed in {_listing(j.apis, names)}"
-               + (" for some input sizes" if depends else ""))
+               + (" for some input shapes" if depends else ""))
         out.append(_finding(a, "PT002", msg, cand, v, [x for x in j.apis if x.framework in names]))
     return out
 

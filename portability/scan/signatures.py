@@ -148,7 +148,7 @@ def _status(name: str, matches: list):
         elif any(p["name"] == name for p in params):
             states.append(("absent", next(p.get("default", MISSING) for p in params if p["name"] == name)))
         else:
-            states.append(("other", set(bound)))
+            states.append(("other", set(bound) | unknown))  # what the call sets, or may set through *args
     kinds = {s for s, _ in states}
     if kinds == {"given"}:
         return "given", states[0][1]
