@@ -325,3 +325,34 @@ def test_a_pool_of_processes_reads_like_one(tmp_path, catalog):
     one = scan([str(tmp_path)], catalog, (TF,), jobs=1)
     two = scan([str(tmp_path)], catalog, (TF,), jobs=2)
     assert one == two and len(one.findings) == 60
+
+
+def test_unsupported_only_when_no_reading_of_the_call_has_an_api(tmp_path, catalog):
+    found, _ = run(tmp_path, catalog, """
+        import torch.nn as nn
+        nn.Conv2d(3, 8, 3, bias=False)   # best read as the padding-mode entry (TF has none), yet a plain conv
+        nn.Conv2d(3, 8, 3, padding_mode="reflect")
+    """, targets=(TF,))
+    assert codes(found, "PT003") == [(4, "PT003", None)]
+
+
+def test_factory_parameters_read_as_their_default_and_say_so(tmp_path, catalog):
+    found, _ = run(tmp_path, catalog, """
+        import torch.nn as nn
+
+        class Block(nn.Module):
+            def __init__(self, c, norm_layer=None, act=nn.LeakyReLU):
+                if norm_layer is None:
+                    norm_layer = nn.BatchNorm2d
+                self.bn = norm_layer(c)
+
+        def stem(c, norm_layer=nn.BatchNorm2d):
+            return norm_layer(c, eps=1e-3)
+
+        def other(norm_layer):
+            return norm_layer(3)            # no default: unknown
+    """, targets=(TF,))
+    got = {(f.line, f.param): f for f in found if f.code == "PT001"}
+    assert set(got) == {(8, "eps"), (8, "momentum"), (11, "momentum")}
+    assert got[(8, "eps")].message.endswith("(through `norm_layer`, where it keeps its default)")
+    assert all(f.fix is None for f in got.values())  # a caller may pass another norm layer

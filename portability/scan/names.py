@@ -11,7 +11,9 @@ Names are resolved the way Python binds them, statically:
   (``from .common import F``) become ``package.common.F``, which ``resolve.py`` follows through the
   other scanned files' module-level names;
 - a name assigned from another name (``norm = nn.BatchNorm2d``) is an alias when that is its only
-  binding in the scope;
+  binding in the scope; a parameter whose default names a factory (``norm_layer=nn.BatchNorm2d``, or
+  ``if norm_layer is None: norm_layer = nn.BatchNorm2d``) reads as that factory, marked ``via`` the
+  parameter (findings say so, and the codemod leaves such calls alone: a caller may pass another);
 - a function's parameters and local assignments shadow module-level names (a name is local to a
   function if it is bound anywhere in it); class bodies do not enclose their methods;
 - where a name has both an import and another binding in one scope (``try: import torch`` /
@@ -57,6 +59,7 @@ class CallFacts:
     keywords: tuple[tuple[str, Arg], ...]
     star_at: int | None = None  # index of the first *args
     double_star: bool = False  # a **kwargs
+    via: str | None = None  # the parameter whose default the target is (norm_layer=nn.BatchNorm2d)
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,9 @@ class _Scope:
                 self.bound[name] = how  # the later import (both are imports: the usual case is the same one)
         elif how is not None and how[0] == "import":
             self.bound[name] = how  # an import wins over a fallback assignment
+        elif old == ("param",) and how is not None and how[0] == "alias" and len(how) == 4:
+            # `if norm_layer is None: norm_layer = nn.BatchNorm2d`: the parameter's default factory
+            self.bound[name] = (*how, name)
         else:
             self.bound[name] = None  # two non-import bindings: unknown
 
@@ -244,9 +250,16 @@ class _Reader:
         for d in (*args.defaults, *[d for d in args.kw_defaults if d is not None]):
             self.visit(d, scope)
         inner = _Scope("function", scope)
-        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
-            if a is not None:
-                inner.bind(a.arg, None)
+        positional = [*args.posonlyargs, *args.args]
+        defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
+        defaults |= {a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None}
+        for a in (*positional, *args.kwonlyargs, args.vararg, args.kwarg):
+            if a is None:
+                continue
+            chain = _chain(defaults[a.arg]) if a.arg in defaults else None
+            # a parameter whose default names a factory (norm_layer=nn.BatchNorm2d) reads as that factory,
+            # marked: the caller may pass another one
+            inner.bind(a.arg, ("alias", chain[0], chain[1], scope, a.arg) if chain else ("param",))
         body = [node.body] if type(node) is ast.Lambda else node.body
         for stmt in body:
             self.visit(stmt, inner)
@@ -296,29 +309,21 @@ class _Reader:
             s = s.parent
         return None
 
-    def lookup(self, name: str, scope: _Scope, depth: int = 0) -> str | None:
-        s = scope
-        first = True
-        while s is not None:
-            if s.kind == "class" and not first:
-                s = s.parent
-                continue
-            if name in s.globals and s.parent is not None:
-                s = self.top
-                continue
-            if name in s.bound:
-                how = s.bound[name]
-                if how is None or how[0] == "dict":
-                    return None
-                if how[0] == "import":
-                    return how[1]
-                if depth > 8:
-                    return None
-                base = self.lookup(how[1], how[3], depth + 1)
-                return f"{base}.{'.'.join(how[2])}" if base and how[2] else base
-            first = False
-            s = s.parent
-        return None
+    def lookup(self, name: str, scope: _Scope) -> str | None:
+        return self.resolve(name, scope)[0]
+
+    def resolve(self, name: str, scope: _Scope, depth: int = 0) -> tuple[str | None, str | None]:
+        """(qualified name, the parameter it comes through as a default, if any)."""
+        how = self.binding(name, scope)
+        if how is None or how[0] in ("dict", "param"):
+            return None, None
+        if how[0] == "import":
+            return how[1], None
+        if depth > 8:
+            return None, None
+        base, via = self.resolve(how[1], how[3], depth + 1)
+        via = via or (how[4] if len(how) > 4 else None)
+        return (f"{base}.{'.'.join(how[2])}" if base and how[2] else base), via
 
     def exports(self) -> dict:
         out = {}
@@ -337,10 +342,10 @@ class _Reader:
     def _call(self, node: ast.Call, scope: _Scope) -> CallFacts | None:
         func = node.func
         chain = _chain(func)
-        target = method = None
+        target = method = via = None
         if chain is not None:
             root, attrs = chain
-            base = self.lookup(root, scope)
+            base, via = self.resolve(root, scope)
             if base is not None:
                 target = f"{base}.{'.'.join(attrs)}" if attrs else base
             elif attrs and not (root in _NOT_TENSORS and len(attrs) == 1):  # self.std() is not a tensor's
@@ -373,7 +378,7 @@ class _Reader:
         kind = "method" if method else "call"
         if target in ("functools.partial", "functools.partialmethod") and args and star_at != 0:
             inner = _chain(node.args[0])
-            inner_target = self.lookup(inner[0], scope) if inner else None
+            inner_target, via = self.resolve(inner[0], scope) if inner else (None, None)
             if inner_target is None:
                 return None
             target = f"{inner_target}.{'.'.join(inner[1])}" if inner[1] else inner_target
@@ -382,7 +387,7 @@ class _Reader:
         line, col = node.lineno, self._chars(node.lineno, node.col_offset)
         end_line, end_col = node.end_lineno or line, self._chars(node.end_lineno or line, node.end_col_offset or 0)
         return CallFacts(line, col, end_line, end_col, kind, target, method, tuple(args), tuple(keywords),
-                         star_at, double_star)
+                         star_at, double_star, via)
 
     def _chars(self, line: int, byte_col: int) -> int:
         """ast columns count UTF-8 bytes; findings (and libcst) count characters."""

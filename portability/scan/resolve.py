@@ -109,6 +109,7 @@ class Index:
             sig_path = shown = target
         sig = overloads(sig_path)
         cands = []
+        varied = _varied_constants(entries)
         for op, api in entries:
             n_inputs = 0 if api.kind == "layer" else max(0, len(api.args) - (call.kind == "method"))
             binding = bind(call, sig, n_inputs) if sig is not None else None
@@ -116,9 +117,10 @@ class Index:
                 if sig is not None and call.kind == "method":
                     return None  # a method call that fits no signature of the tensor method: not a tensor
                 binding = bind(call, None, n_inputs)
-            c = _rank(op, api, call, binding)
+            c = _rank(op, api, call, binding, varied)
             if c is not None:
                 cands.append(c)
+        cands = _semantic_fit(cands)
         if not cands:
             return None
         cands.sort(key=lambda c: -c.score)  # stable: catalog order breaks ties
@@ -126,14 +128,46 @@ class Index:
         return Match(call, path, shown, cands[0].api.framework, best, _ambiguous(cands), tuple(cands))
 
 
-def _rank(op, api, call, binding: Binding) -> Candidate | None:
+def _varied_constants(entries) -> set:
+    """Constants that tell entries of one call apart: set to different values by different entries
+    (interpolate's mode, F.batch_norm's training). A constant one unlabelled entry alone sets (the
+    padding-mode entry's bias=False) is incidental to its test setup."""
+    values: dict = {}
+    for _, api in entries:
+        for k, v in api.constants.items():
+            if not isinstance(v, dict):
+                values.setdefault(k, set()).add(repr(v))
+    return {k for k, vs in values.items() if len(vs) > 1}
+
+
+def _semantic_fit(cands: list) -> list:
+    """Entries that can represent what the call sets: a semantic parameter the call passes at a value
+    other than its documented default (``padding_mode="reflect"``) rules out the entries that do not map it."""
+    if len(cands) < 2:
+        return cands
+    decisive = set()
+    for c in cands:
+        for p, m in c.api.params.items():
+            if not m.name or not c.op.params[p].semantic or p not in c.api.defaults:
+                continue
+            state, got = c.binding.status(m.name)
+            if state == "given" and got.literal:
+                canonical = canonical_of(c.op, c.api, p, got.value, case_ctx(c.op))
+                if canonical is not UNKNOWN and not same(canonical, c.api.defaults[p]):
+                    decisive.add(m.name)
+    fits = [c for c in cands if decisive <= {m.name for m in c.api.params.values() if m.name}]
+    return fits or cands
+
+
+def _rank(op, api, call, binding: Binding, varied: set = frozenset()) -> Candidate | None:
     """A candidate entry with its score, or None when the call contradicts it: a constant set (or left at
     a signature default) to another value, or a string-valued parameter at a value the catalog never
     names for this op (interpolate's mode="nearest" is not the antialias entry's bilinear/bicubic).
 
     Score: +1 per keyword of the call the entry knows (a parameter, constant or input), -0.5 per one it
     does not, +1 per constant the call confirms positionally, +0.25 per constant a signature default
-    confirms, +0.5 for an entry that is not a labelled variant, +0.25 when the op's name is in the
+    confirms (-1 per incidental one it contradicts, see ``_varied_constants``; a telling one rules the
+    entry out), +0.5 for an entry that is not a labelled variant, +0.25 when the op's name is in the
     function's (``mean`` for ``torch.mean``, ``max`` for ``torch.amax``)."""
     score, selected = 0.0, []
     keywords = {name for name, _ in call.keywords}
@@ -147,9 +181,12 @@ def _rank(op, api, call, binding: Binding) -> Candidate | None:
             selected.append(name)
             score += 0 if name in keywords else 1  # a keyword counts below, with the others
         elif state == "absent" and got not in (MISSING, None) and not binding.open_world:
-            if not same(_plain(got), _plain(value)):  # None often means "decide later" (align_corners): no verdict
-                return None
-            score += 0.25
+            if same(_plain(got), _plain(value)):
+                score += 0.25
+            elif name in varied or api.label != api.call:
+                return None  # None above: it often means "decide later" (align_corners), no verdict
+            else:
+                score -= 1  # an incidental constant of the entry's own test setup: a weak mismatch
     if _outside_catalog(op, api, binding):
         return None
     known = {m.name for m in api.params.values() if m.name} | set(api.constants) | set(api.kwargs)

@@ -349,10 +349,13 @@ def _verdicts(apis: tuple, targets: tuple) -> dict:
 
 
 def _unsupported(match, targets: tuple) -> dict:
+    """Targets where no reading of the call has an API: every surviving entry, not only the best ones
+    (``nn.Conv2d(..., bias=False)`` reads best as the padding-mode entry, which TF lacks, but it is also
+    the plain conv layer, which TF has)."""
     out = {}
     for t in targets:
         reasons = []
-        for cand in match.candidates:
+        for cand in match.alternatives or match.candidates:
             apis = cand.op.apis_for(t.key)
             if any(not a.unsupported for a in apis):
                 break
@@ -370,6 +373,9 @@ def _finding(a: Assessment, code: str, message: str, cand=None, v: Value | None 
     from portability.report.html import slug
 
     c = a.match.call
+    if c.via:
+        message += f" (through `{c.via}`, where it keeps its default)"
+        fix = None  # a caller may pass another factory: no certain rewrite
     return Finding(
         path=a.match.path, line=c.line, col=c.col + 1, end_line=c.end_line, end_col=c.end_col + 1, code=code,
         message=message, op=cand.op.name if cand else a.match.candidates[0].op.name,
