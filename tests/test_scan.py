@@ -356,3 +356,22 @@ def test_factory_parameters_read_as_their_default_and_say_so(tmp_path, catalog):
     assert set(got) == {(8, "eps"), (8, "momentum"), (11, "momentum")}
     assert got[(8, "eps")].message.endswith("(through `norm_layer`, where it keeps its default)")
     assert all(f.fix is None for f in got.values())  # a caller may pass another norm layer
+
+
+def test_same_padding_of_a_1x1_kernel_is_valid_padding(tmp_path, catalog):
+    found, _ = run(tmp_path, catalog, """
+        from tensorflow import keras
+        keras.layers.Conv2D(8, (1, 1), strides=(2, 2), padding="same")   # xception's residual
+        keras.layers.Conv2D(8, 3, strides=2, padding="same")
+    """, targets=(TORCH,))
+    assert [line for line, c, p in codes(found, "PT002")] == [4]
+
+
+def test_an_op_the_catalog_does_not_cover_in_a_target_is_no_unsupported_claim(tmp_path, catalog):
+    op = catalog.op("multi_head_attention")
+    assert not op.apis_for("tensorflow")  # not covered there (keras.layers.MultiHeadAttention exists)
+    found, _ = run(tmp_path, catalog, """
+        import torch.nn as nn
+        nn.MultiheadAttention(16, 4, batch_first=True)
+    """, targets=(TF,))
+    assert not codes(found, "PT003")

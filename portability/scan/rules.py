@@ -297,13 +297,18 @@ def _sentinel(op, p: str, value) -> bool:
 
 def _equivalents(p: str, value, ctx: Ctx, known: frozenset) -> list | None:
     """Other canonical spellings of the same behaviour: explicit pads of zero are 'valid', symmetric pads
-    of d*(k-1)/2 at stride 1 are 'same'. None when that cannot be decided because the call's kernel size,
-    stride or dilation is not a literal (``padding=1`` with ``kernel_size=k``)."""
-    if p != "padding" or value in ("same", "valid") or "stride" not in ctx.params:
+    of d*(k-1)/2 at stride 1 are 'same', and a 1x1 kernel makes 'same' and 'valid' one (SAME pads nothing).
+    None when that cannot be decided because the call's kernel size, stride or dilation is not a
+    literal (``padding=1`` with ``kernel_size=k``)."""
+    if p != "padding" or "stride" not in ctx.params:
         return []
-    if "kernel_size" not in known or not {"stride", "dilation"} & set(ctx.params) <= known:
-        return None
     params = ctx.params
+    if value in ("same", "valid"):
+        k = params.get("kernel_size")
+        ones = "kernel_size" in known and (k == 1 or isinstance(k, (list, tuple)) and all(x == 1 for x in k))
+        return [{"same": "valid", "valid": "same"}[value]] if ones else []
+    if "kernel_size" not in known or not {"stride", "dilation"} & set(params) <= known:
+        return None
     k, s, d = params.get("kernel_size"), params.get("stride", 1), params.get("dilation", 1)
     n = len(ctx.shapes.get("x", ())) - 2 if "x" in ctx.shapes else 2
 
@@ -351,16 +356,16 @@ def _verdicts(apis: tuple, targets: tuple) -> dict:
 def _unsupported(match, targets: tuple) -> dict:
     """Targets where no reading of the call has an API: every surviving entry, not only the best ones
     (``nn.Conv2d(..., bias=False)`` reads best as the padding-mode entry, which TF lacks, but it is also
-    the plain conv layer, which TF has)."""
+    the plain conv layer, which TF has), and each says so with an ``unsupported:`` entry (an op with no
+    entry at all for a framework is not covered there, which is no claim)."""
     out = {}
     for t in targets:
         reasons = []
         for cand in match.alternatives or match.candidates:
             apis = cand.op.apis_for(t.key)
-            if any(not a.unsupported for a in apis):
+            if not apis or any(not a.unsupported for a in apis):
                 break
-            reasons.append(next((a.unsupported for a in apis if a.unsupported), None)
-                           or f"the catalog has no {t.name} API for {cand.op.name}")
+            reasons.append(next(a.unsupported for a in apis if a.unsupported))
         else:
             out[t.name] = reasons[0]
     return out
