@@ -375,3 +375,16 @@ def test_an_op_the_catalog_does_not_cover_in_a_target_is_no_unsupported_claim(tm
         nn.MultiheadAttention(16, 4, batch_first=True)
     """, targets=(TF,))
     assert not codes(found, "PT003")
+
+
+def test_findings_carry_the_catalogs_known_record(tmp_path, catalog):
+    found, _ = run(tmp_path, catalog, """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        nn.BatchNorm2d(8)
+        F.adaptive_avg_pool2d(x, (1, 1))    # the global pool: (1, 1) is output_size=1
+    """, targets=(TF, ORT))
+    by = {(f.line, f.param): f for f in found}
+    assert "inert in inference" in by[(4, "momentum")].known
+    assert by[(4, "eps")].known is None
+    assert {f.op for f in found if f.line == 5} <= {"global_avg_pool2d"} and not codes(found, "PT003")

@@ -115,7 +115,7 @@ def test_json_report_schema(model):
     assert doc["targets"] == ["tensorflow", "jax", "onnxruntime"]
     assert [r["code"] for r in doc["rules"]] == ["PT001", "PT002", "PT003", "PT100", "PT900"]
     keys = {"path", "line", "col", "end_line", "end_col", "code", "rule", "level", "message", "op", "api", "call",
-            "param", "origin", "source_value", "targets", "fix", "anchor"}
+            "param", "origin", "source_value", "targets", "fix", "anchor", "known"}
     assert all(set(f) == keys for f in doc["findings"])
     (eps,) = [f for f in doc["findings"] if f["code"] == "PT001" and f["param"] == "eps"]
     assert eps["source_value"] == 1e-5 and eps["origin"] == "default" and eps["anchor"] == "#op-batch_norm"

@@ -50,6 +50,7 @@ class Finding:
     targets: tuple = ()  # TargetApi, for every API of every target framework the finding is about
     fix: Fix | None = None
     anchor: str | None = None  # the op's section in the HTML report (#op-NAME)
+    known: str | None = None  # the catalog's `known` record for this difference: why it is documented
 
     def sort_key(self):
         return (self.path, self.line, self.col, self.code, self.param or "")

@@ -7,7 +7,7 @@
 - ``github``: GitHub Actions workflow commands (``::warning file=...,line=...::message``).
 
 FORMAT_VERSION history (json):
-  1: format_version, tool, source, targets, rules, findings, summary.
+  1: format_version, tool, source, targets, rules, findings (with `known`), summary.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ def _details(f) -> list[str]:
             out.append(f"    {t.framework}: {t.api}(..., {args})")
         elif t.note:
             out.append(f"    {t.framework}: {t.api}: {t.note}")
+    if f.known:
+        out.append(f"    known: {f.known}")
     if f.fix:
         out.append(f"    fix: {f.fix.text()}")
     if f.anchor:
@@ -120,7 +122,7 @@ def finding_dict(f) -> dict:
         "targets": [{"framework": t.framework, "api": t.api, "value": t.value, "status": t.status,
                      "primary": t.primary, "explicit": t.explicit, "note": t.note} for t in f.targets],
         "fix": ({"keywords": {k: v for k, v in f.fix.keywords}, "text": f.fix.text()} if f.fix else None),
-        "anchor": f.anchor,
+        "anchor": f.anchor, "known": f.known,
     }
 
 
@@ -162,7 +164,7 @@ def sarif(rep: ScanReport) -> dict:
     results = []
     for f in rep.findings:
         props = {k: v for k, v in finding_dict(f).items()
-                 if k in ("op", "api", "call", "param", "origin", "source_value", "targets", "fix", "anchor")}
+                 if k in ("op", "api", "call", "param", "origin", "source_value", "targets", "fix", "anchor", "known")}
         results.append({
             "ruleId": f.code, "ruleIndex": index[f.code], "level": RULES_BY_CODE[f.code].level,
             "message": {"text": f.message},

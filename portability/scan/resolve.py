@@ -26,7 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from portability.scan.signatures import MISSING, Binding, bind, overloads, snapshot
-from portability.scan.values import UNKNOWN, canonical_of, case_ctx, known_values, same
+from portability.scan.values import UNKNOWN, canonical_of, case_ctx, equivalent, known_values, same
 
 # Top-level packages -> the catalog key of the framework they belong to.
 FRAMEWORK_ROOTS = {"torch": "torch", "tensorflow": "tensorflow", "keras": "tensorflow", "tf_keras": "tensorflow",
@@ -176,7 +176,7 @@ def _rank(op, api, call, binding: Binding, varied: set = frozenset()) -> Candida
             continue
         state, got = binding.status(name)
         if state == "given" and got.literal:
-            if not same(_plain(got.value), _plain(value)):
+            if not (equivalent(got.value, value) or equivalent(value, got.value)):  # output_size=(1, 1) is 1
                 return None
             selected.append(name)
             score += 0 if name in keywords else 1  # a keyword counts below, with the others
