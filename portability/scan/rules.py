@@ -384,8 +384,9 @@ def _finding(a: Assessment, code: str, message: str, cand=None, v: Value | None 
     kinds = {"PT001": ("default_argument_mismatch",), "PT002": ("unsupported",), "PT003": ("unsupported",)}[code]
     op = (cand or a.match.candidates[0]).op
     known = next((k.reason for k in op.known if k.kind in kinds and (not v or not k.param or k.param == v.param)
-                  and any(t.api in k.apis or t.framework in k.apis or f"{t.framework}:{t.api}" in k.apis
-                          for t in apis)), None)
+                  and ((cand or a.match.candidates[0]).api.label in k.apis  # the source's side of it
+                       or any(t.api in k.apis or t.framework in k.apis or f"{t.framework}:{t.api}" in k.apis
+                              for t in apis))), None)
     return Finding(
         known=" ".join(known.split()) if known else None,
         path=a.match.path, line=c.line, col=c.col + 1, end_line=c.end_line, end_col=c.end_col + 1, code=code,
