@@ -149,12 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--seed", type=_seed, default=0)
     ex.add_argument("--quiet", action="store_true")
     catalog_limits(ex)
+
+    from portability.scan import command as scan_command
+
+    scan_command.add_arguments(command("scan", "static check of Python code: calls whose defaults or values do not "
+                                               "port (imports no framework)"))
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"run": cmd_run, "list": cmd_list, "merge": cmd_merge, "diff": cmd_diff, "explain": cmd_explain}
+    commands = {"run": cmd_run, "list": cmd_list, "merge": cmd_merge, "diff": cmd_diff, "explain": cmd_explain,
+                "scan": cmd_scan}
     try:
         return commands[args.command](args)
     except UsageError as exc:
@@ -469,6 +475,12 @@ def cmd_explain(args) -> int:
     report = run_check(catalog, ops=[args.op], seed=args.seed, progress=not args.quiet)
     print(explain(catalog.op(args.op), report, args.source, args.target))
     return 0
+
+
+def cmd_scan(args) -> int:
+    from portability.scan.command import run
+
+    return run(args)
 
 
 if __name__ == "__main__":

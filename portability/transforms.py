@@ -125,6 +125,9 @@ def as_list(value, ctx):
 @needs(SPATIAL, value="padding")
 def torch_padding(value, ctx):
     """torch conv/pool padding: 'valid', 'same' (stride 1 only: torch rejects strided 'same'), or symmetric ints."""
+    if value == "same" and any(s != 1 for s in _per_dim(ctx.params.get("stride", 1), ctx)):
+        raise UnsupportedValue("torch rejects padding='same' for strided convolutions; compute the SAME pads "
+                               "(TF puts the odd pixel after) and F.pad first")
     if value in ("valid", "same"):
         return value
     pairs = _explicit_pairs(value, ctx)
