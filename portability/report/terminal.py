@@ -25,13 +25,6 @@ def _cell_text(cell) -> str:
                                                                                                     cell.state)
 
 
-def hazard_table(report: dict, limit: int | None = None) -> str:
-    hazards = sorted(report["hazards"], key=lambda h: (SEVERITY_ORDER[h["severity"]], h["op"], h["kind"]))
-    rows = [[SYMBOL[h["severity"]], h["op"], h["kind"] + (" (known)" if h.get("known") else ""), _clip(h["summary"], 110)]
-            for h in hazards[:limit]]
-    return tabulate(rows, headers=["severity", "op", "kind", "summary"], tablefmt="simple")
-
-
 FAULT_STATUSES = ("crash", "timeout", "error")  # results that say a call did not produce outputs
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from portability.hazards import _same
-from portability.plan import framework_value
+from portability.plan import framework_value, mapped_value
 from portability.transforms import VALUE_KINDS, Ctx, needs_of
 
 UNKNOWN = object()  # a literal no canonical value maps to
@@ -55,18 +55,10 @@ def valid(op, p: str, value) -> bool:
         m = a.params.get(p)
         if m is None or not m.transform:
             continue
-        v = m.values[value] if m.values and _hashable(value) and value in m.values else value
+        v = mapped_value(m.values, value)
         if not VALUE_KINDS[needs_of(m.transform).value](v):
             return False
     return True
-
-
-def _hashable(v) -> bool:
-    try:
-        hash(v)
-        return True
-    except TypeError:
-        return False
 
 
 def equivalent(fw, literal) -> bool:
