@@ -139,10 +139,6 @@ def list_table(rows: list[list]) -> str:
     return tabulate(rows, headers=["op", "category", "frameworks", "summary"], tablefmt="simple")
 
 
-def _clip(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
 def coverage_table(rows, backends: list[str], markdown: bool = False) -> str:
     """✓ (or ✓N for N APIs) where a backend implements the op, '-' where it does not, 'n/e' where it has an API
     this checker cannot express yet (never a hazard: a gap of the checker, not of the framework)."""
