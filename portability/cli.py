@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--frameworks", help="comma-separated backends: numpy,torch,tensorflow,jax,onnxruntime,onnx-reference")
     run.add_argument("--seed", type=_seed, default=0, help=f"input seed, 0..{SEED_MAX} (default 0)")
     run.add_argument("--dtypes", help="extra float dtypes to sweep: float16,bfloat16,float64 (float32 always runs)")
+    run.add_argument("--passes", default="forward,backward",
+                     help="forward (the outputs), backward (the gradients of every differentiable op in the frameworks "
+                          "that differentiate), or both, comma-separated (default: forward,backward)")
     run.add_argument("--json", default=DEFAULT_JSON, help=f"JSON report path (default {DEFAULT_JSON})")
     run.add_argument("--html", default=DEFAULT_HTML, help=f"HTML report path (default {DEFAULT_HTML})")
     run.add_argument("--fail-on", help="comma-separated hazard kinds, 'any', or 'new' (with --baseline) that make the exit code 1")
@@ -206,6 +209,18 @@ def _check_ops(catalog, names: list[str] | None) -> None:
             raise UsageError(f"unknown op {n!r} (see `portability list`)")
 
 
+def _passes(text: str) -> tuple[str, ...]:
+    from portability.plan import PASSES
+
+    passes = _csv(text) or []
+    for p in passes:
+        if p not in PASSES:
+            raise UsageError(f"--passes: unknown pass {p!r} (known: {', '.join(PASSES)})")
+    if not passes:
+        raise UsageError(f"--passes: name at least one of {', '.join(PASSES)}")
+    return tuple(p for p in PASSES if p in passes)
+
+
 def _fail_kinds(text: str | None) -> list[str]:
     from portability.hazards import HAZARD_KINDS
 
@@ -232,6 +247,7 @@ def cmd_run(args) -> int:
 
     ops, backends, dtypes = _csv(args.ops), _csv(args.frameworks), _csv(args.dtypes)
     _check_backends(backends)
+    passes = _passes(args.passes)
     fail_on = _fail_kinds(args.fail_on)
     for d in dtypes or []:
         if d not in FLOAT_DTYPES:
@@ -246,7 +262,8 @@ def cmd_run(args) -> int:
         catalog = load_catalog(args.catalog or None, max_elements=args.max_elements)
         _check_ops(catalog, ops)
         report = run_check(catalog, ops=ops, seed=args.seed, timeout=args.timeout, threads=args.threads,
-                           progress=not args.quiet, dtypes=dtypes, cache_dir=args.cache_dir or None, pool=pool)
+                           progress=not args.quiet, dtypes=dtypes, cache_dir=args.cache_dir or None, pool=pool,
+                           passes=passes)
         pool.close()  # the run is over: from here on a Ctrl-C exits at once
         return _report_run(report, targets, fail_on, baseline, args.baseline)
 

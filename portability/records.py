@@ -1,4 +1,7 @@
-"""Plain, frozen records that flow from the checker to the reporters (terminal, JSON, HTML)."""
+"""Plain, frozen records that flow from the checker to the reporters (terminal, JSON, HTML).
+
+``pass_`` is written ``pass`` in the JSON report (a Python keyword cannot name a field): forward, or
+backward (the vector-Jacobian product, with respect to the input named by ``wrt``)."""
 
 from __future__ import annotations
 
@@ -34,6 +37,8 @@ class Result:
     rtol: float | None = None
     atol: float | None = None
     elapsed_s: float = 0.0
+    pass_: str = "forward"  # forward | backward
+    wrt: str | None = None  # backward: the input differentiated
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,10 @@ class Pairwise:
     max_ulp: float | None
     within_tolerance: bool
     shape_equal: bool = True
+    pass_: str = "forward"
+    wrt: str | None = None  # backward: the input whose gradients are compared
+    nonfinite_detail: str = ""  # backward: NaN/Inf in one gradient where the other is finite
+    worst: dict | None = None  # backward: {"index", "a", "b"} of the element that differs most
 
 
 @dataclass(frozen=True)
@@ -68,3 +77,4 @@ class Hazard:
     known: bool = False
     known_reason: str | None = None
     known_source: str | None = None
+    pass_: str = "forward"  # the pass it was found in: part of its identity
