@@ -382,23 +382,55 @@ def _pairwise(by_op: dict, outcomes: list[Outcome]) -> list[Pairwise]:
         op = by_op[op_name]
         case = next(c for c in op.cases if c.name == case_name)
         tol = tolerance_for(case.dtype, op.tolerance, case.accumulation)
+        if pass_ == "backward":
+            out += _gradient_pairwise(op_name, case_name, mode, os_, gradient_tolerance(tol))
+            continue
         for i, a in enumerate(os_):
             for b in os_[i + 1:]:
-                ids = (api_id(a.task.backend, a.task.label), api_id(b.task.backend, b.task.label))
-                if pass_ == "forward":
-                    max_abs, ulp, within, shape_equal = pair_metrics(a.outputs[0], b.outputs[0], op.outputs[0].kind,
-                                                                     tol)
-                    out.append(Pairwise(op_name, case_name, mode, *ids, max_abs, ulp, within, shape_equal))
-                    continue
-                grads_b = dict(zip(b.task.plan.wrt, b.outputs))
-                for w, ga in zip(a.task.plan.wrt, a.outputs):
-                    gb = grads_b.get(w)
-                    if ga is None or gb is None or isinstance(ga, str) or isinstance(gb, str):
-                        continue
-                    g = gradient_pair(ga, gb, gradient_tolerance(tol))
-                    out.append(Pairwise(op_name, case_name, mode, *ids, g.max_abs_error, None, g.within_tolerance,
-                                        g.shape_equal, "backward", w, g.nonfinite_detail, g.worst))
+                max_abs, ulp, within, shape_equal = pair_metrics(a.outputs[0], b.outputs[0], op.outputs[0].kind, tol)
+                out.append(Pairwise(op_name, case_name, mode, api_id(a.task.backend, a.task.label),
+                                    api_id(b.task.backend, b.task.label), max_abs, ulp, within, shape_equal))
     return out
+
+
+def _gradient_pairwise(op_name: str, case_name: str, mode: str, outcomes: list[Outcome], tol) -> list[Pairwise]:
+    """Each pair of APIs' gradients of one input, element by element. Every pair's ``worst`` shows the same
+    element, the one where the APIs spread most (a NaN/Inf disagreement first), so a hazard can say what each
+    framework gives there."""
+    by_wrt: dict[str, list[tuple]] = {}
+    for o in outcomes:
+        for w, g in zip(o.task.plan.wrt, o.outputs):
+            if g is not None and not isinstance(g, str):
+                by_wrt.setdefault(w, []).append((api_id(o.task.backend, o.task.label), np.asarray(g)))
+    out = []
+    for w, entries in by_wrt.items():
+        at = _spread_index([g for _, g in entries], tol)
+        for i, (ia, ga) in enumerate(entries):
+            for ib, gb in entries[i + 1:]:
+                g = gradient_pair(ga, gb, tol)
+                worst = g.worst
+                if worst is not None and at is not None and ga.shape == gb.shape:
+                    worst = {"index": list(at), "a": float(ga[at]), "b": float(gb[at])}
+                out.append(Pairwise(op_name, case_name, mode, ia, ib, g.max_abs_error, None, g.within_tolerance,
+                                    g.shape_equal, "backward", w, g.nonfinite_detail, worst))
+    return out
+
+
+def _spread_index(grads: list, tol) -> tuple | None:
+    """The element where same-shaped gradients differ most, relative to what rounding explains (an element
+    some have finite and others not comes first)."""
+    shapes = {g.shape for g in grads}
+    if len(grads) < 2 or len(shapes) != 1 or not grads[0].size:
+        return None
+    from portability.compare import element_allowance
+
+    stack = np.stack([g.astype(np.float64) for g in grads])
+    finite = np.isfinite(stack)
+    with np.errstate(invalid="ignore"):
+        spread = np.where(finite.all(0), np.ptp(np.where(finite, stack, 0.0), axis=0), 0.0)
+    allow = np.max([element_allowance(g, tol) for g in grads], axis=0)
+    score = np.where(finite.any(0) & ~finite.all(0), np.inf, spread / np.maximum(allow, 1e-300))
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(score)), grads[0].shape)) if grads[0].ndim else ()
 
 
 def _reused(outcomes: list[Outcome]) -> list[Outcome]:

@@ -269,49 +269,76 @@ def _backward_hazards(op, results: list[Result], pairwise: list[Pairwise]) -> li
 def _pairwise_gradient_hazards(op, pairwise: list[Pairwise]) -> list[Hazard]:
     """Where the reference has no derivative (a kink, tie or singular point), frameworks against each other:
     per case and input, the APIs whose gradient is NaN/Inf where another one's is finite (gradient_nonfinite),
-    and the APIs of the pairs that differ beyond tolerance (gradient_divergence). One hazard per kind and set
-    of APIs, over the cases where it happened."""
-    found: dict[tuple, list] = defaultdict(list)  # (kind, apis) -> [(case, wrt, pairwise)]
+    and, among the others, the groups of APIs that agree with each other but not across groups
+    (gradient_divergence, naming every API of every group). One hazard per kind and set of APIs, over the
+    cases where it happened."""
+    found: dict[tuple, list] = defaultdict(list)  # (kind, apis) -> [(case, wrt, pairwise records)]
     by_case: dict[tuple, list[Pairwise]] = defaultdict(list)
     for pw in pairwise:
         by_case[(pw.case, pw.wrt)].append(pw)
     for (case, wrt), pws in by_case.items():
-        nonfinite, divergent = set(), []
+        nonfinite = set()
         for pw in pws:
-            if pw.within_tolerance:
-                continue
-            if pw.nonfinite_detail:
+            if not pw.within_tolerance and pw.nonfinite_detail:
                 nonfinite |= {side for side, name in ((pw.a, "in a where"), (pw.b, "in b where"))
                               if name in pw.nonfinite_detail}
-            else:
-                divergent.append(pw)
         if nonfinite:
-            evidence = [pw for pw in pws if pw.nonfinite_detail]
-            found[("gradient_nonfinite", tuple(sorted(nonfinite)))].append((case, wrt, evidence))
-        if divergent:
-            apis = tuple(sorted({a for pw in divergent for a in (pw.a, pw.b)}))
-            found[("gradient_divergence", apis)].append((case, wrt, divergent))
+            found[("gradient_nonfinite", tuple(sorted(nonfinite)))].append((case, wrt, pws))
+        finite = [pw for pw in pws if not pw.nonfinite_detail and pw.shape_equal]
+        groups = _agreeing_groups(finite)
+        if len(groups) > 1:
+            found[("gradient_divergence", tuple(sorted(a for g in groups for a in g)))].append((case, wrt, finite))
     return [_pairwise_gradient_hazard(op, kind, apis, seen) for (kind, apis), seen in found.items()]
+
+
+def _agreeing_groups(pairs: list[Pairwise]) -> list[list[str]]:
+    """The APIs in groups that agree within tolerance (connected by agreeing pairs)."""
+    parent: dict[str, str] = {}
+
+    def root(a: str) -> str:
+        while parent.setdefault(a, a) != a:
+            a = parent[a]
+        return a
+
+    for pw in pairs:
+        root(pw.a), root(pw.b)
+        if pw.within_tolerance:
+            parent[root(pw.a)] = root(pw.b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for a in list(parent):
+        groups[root(a)].append(a)
+    return sorted(sorted(g) for g in groups.values())
 
 
 def _pairwise_gradient_hazard(op, kind: str, apis: tuple, seen: list) -> Hazard:
     cases = tuple(dict.fromkeys(case for case, _, _ in seen))
     wrt = ", ".join(dict.fromkeys(f"d/d{w}" for _, w, _ in seen))
-    pairs = [pw for _, _, pws in seen for pw in pws]
-    worst = max(pairs, key=lambda pw: (bool(pw.nonfinite_detail), pw.max_abs_error or 0.0))
+    bad = [pw for _, _, pws in seen for pw in pws if not pw.within_tolerance
+           and (bool(pw.nonfinite_detail) == (kind == "gradient_nonfinite"))]
+    worst = max(bad, key=lambda pw: pw.max_abs_error or 0.0)
     at = worst.worst or {}
-    values = f"{worst.a} gives {at.get('a', float('nan')):.4g} where {worst.b} gives {at.get('b', float('nan')):.4g}" \
-        f" (element {tuple(at.get('index', ()))} of d/d{worst.wrt} on {worst.case})"
+    same = [pw for pw in bad if pw.case == worst.case and pw.wrt == worst.wrt and pw.worst]
+    values: dict[str, float] = {}
+    for pw in same:
+        values.setdefault(pw.a, pw.worst["a"])
+        values.setdefault(pw.b, pw.worst["b"])
+    by_value: dict[str, list[str]] = defaultdict(list)
+    for a, v in values.items():
+        by_value[f"{v:.4g}"].append(a)
+    listing = "; ".join(f"{', '.join(sorted(names))} {'gives' if len(names) == 1 else 'give'} {v}"
+                        for v, names in by_value.items())
+    where = (f"at element {tuple(at.get('index', ()))} of d/d{worst.wrt} on {worst.case} (the cotangent-weighted "
+             f"gradient): {listing}")
     if kind == "gradient_nonfinite":
         summary = (f"{op.name}: where the function has no derivative, the gradient ({wrt}) of {', '.join(apis)} "
-                   f"is NaN/Inf where another framework's is finite, on {', '.join(cases)}: {values}")
+                   f"is NaN/Inf where another framework's is finite, on {', '.join(cases)}; {where}")
     else:
-        summary = (f"{op.name}: where the function has no derivative (a kink, tie or singular point), the gradients "
-                   f"({wrt}) of {', '.join(apis)} differ beyond tolerance on {', '.join(cases)}: {values}")
+        summary = (f"{op.name}: where the function has no derivative (a kink, tie or bound), the frameworks choose "
+                   f"different gradients ({wrt}) on {', '.join(cases)}; {where}")
     return Hazard(op=op.name, kind=kind, frameworks=tuple(dict.fromkeys(a.split(":", 1)[0] for a in apis)), apis=apis,
                   severity=SEVERITY[kind], summary=summary, fix=GRADIENT_FIXES[kind], cases=cases, pass_="backward",
                   divergence={"max_abs_error": worst.max_abs_error, "between": [worst.a, worst.b],
-                              "case": worst.case, "wrt": worst.wrt, "worst": worst.worst,
+                              "case": worst.case, "wrt": worst.wrt, "worst": worst.worst, "values": values,
                               "nonfinite_detail": worst.nonfinite_detail})
 
 
