@@ -338,7 +338,7 @@ def _pairwise_gradient_hazard(op, kind: str, apis: tuple, seen: list) -> Hazard:
     return Hazard(op=op.name, kind=kind, frameworks=tuple(dict.fromkeys(a.split(":", 1)[0] for a in apis)), apis=apis,
                   severity=SEVERITY[kind], summary=summary, fix=GRADIENT_FIXES[kind], cases=cases, pass_="backward",
                   divergence={"max_abs_error": worst.max_abs_error, "between": [worst.a, worst.b],
-                              "case": worst.case, "wrt": worst.wrt, "worst": worst.worst, "values": values,
+                              "case": worst.case, "wrt": worst.wrt, "worst": worst.worst, "by_api": values,
                               "nonfinite_detail": worst.nonfinite_detail})
 
 

@@ -182,7 +182,7 @@ def make_diff_pair():
 def test_hazard_identity_ignores_api_order():
     h1 = hazard("a", "numeric_divergence", ["torch:f", "jax:g"])
     h2 = hazard("a", "numeric_divergence", ["jax:g", "torch:f"], summary="other words")
-    assert hazard_key(h1) == hazard_key(h2) == ("a", "numeric_divergence", ("jax:g", "torch:f"), "")
+    assert hazard_key(h1) == hazard_key(h2) == ("a", "numeric_divergence", ("jax:g", "torch:f"), "", "forward")
 
 
 def test_diff_new_fixed_changed_and_known_never_new():

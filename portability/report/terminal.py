@@ -5,6 +5,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from portability.hazards import SEVERITY_ORDER
+from portability.report.jsonio import pass_of
 
 SYMBOL = {"high": "✖ high", "medium": "▲ medium", "low": "• low"}
 
@@ -45,10 +46,10 @@ def op_matrix(report: dict) -> str:
 
 
 def hazard_table(report: dict, limit: int | None = None) -> str:
-    hazards = sorted(report["hazards"], key=lambda h: (SEVERITY_ORDER[h["severity"]], h["op"], h["kind"]))
-    rows = [[SYMBOL[h["severity"]], h["op"], h["kind"] + (" (known)" if h.get("known") else ""), _clip(h["summary"], 110)]
-            for h in hazards[:limit]]
-    return tabulate(rows, headers=["severity", "op", "kind", "summary"], tablefmt="simple")
+    hazards = sorted(report["hazards"], key=lambda h: (pass_of(h), SEVERITY_ORDER[h["severity"]], h["op"], h["kind"]))
+    rows = [[SYMBOL[h["severity"]], h["op"], pass_of(h), h["kind"] + (" (known)" if h.get("known") else ""),
+             _clip(h["summary"], 110)] for h in hazards[:limit]]
+    return tabulate(rows, headers=["severity", "op", "pass", "kind", "summary"], tablefmt="simple")
 
 
 FAULT_STATUSES = ("crash", "timeout", "error")  # results that say a call did not produce outputs
@@ -56,16 +57,18 @@ FAULT_STATUSES = ("crash", "timeout", "error")  # results that say a call did no
 
 def run_summary(report: dict) -> str:
     s = report["summary"]
-    kinds = ", ".join(f"{k} {n}" for k, n in sorted(s["hazards_by_kind"].items())) or "none"
     versions = ", ".join(f"{b} {v or 'not installed'}" for b, v in report["environment"]["frameworks"].items())
     faults = ", ".join(f"{n} {k}" for k in FAULT_STATUSES if (n := s.get("results_by_status", {}).get(k)))
+    backward = sum(pass_of(r) == "backward" and r["status"] in FAULT_STATUSES for r in report["results"])
+    if backward:  # most follow from a forward call that already failed; say how many are the backward pass's
+        faults += f"; {backward} of them in the backward pass"
     return "\n".join([
         op_matrix(report),
         "",
         hazard_table(report),
         "",
-        f"{s['ops']} ops, {s['cases']} cases, {s['results']} results{f' ({faults})' if faults else ''}; "
-        f"{s['hazards']} hazards ({kinds})",
+        f"{s['ops']} ops, {s['cases']} cases, {s['results']} results{f' ({faults})' if faults else ''}",
+        *pass_lines(report),
         f"seed {report['environment']['seed']}; {versions}; {report['timing'].get('total_s', 0):.1f} s",
         *worker_notes(report),
         *(f"stale known record: {k['op']}: {k['kind']} on {', '.join(k['apis'])}: "
@@ -73,6 +76,26 @@ def run_summary(report: dict) -> str:
           for k in report.get("stale_known", [])),
         *([interrupted_note(report)] if report.get("interrupted") else []),
     ])
+
+
+def pass_lines(report: dict) -> list[str]:
+    """The hazards of each pass apart (the backward ones are about gradients), and the backends that run the
+    forward pass only, said once."""
+    hazards = report["hazards"]
+    passes = report["environment"].get("passes") or sorted({pass_of(h) for h in hazards}) or ["forward"]
+    lines = []
+    for p in passes:
+        mine = [h for h in hazards if pass_of(h) == p]
+        kinds: dict[str, int] = {}
+        for h in mine:
+            kinds[h["kind"]] = kinds.get(h["kind"], 0) + 1
+        known = sum(bool(h.get("known")) for h in mine)
+        listing = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"
+        lines.append(f"{p} pass: {len(mine)} hazards, {known} known ({listing})")
+    for b, why in (report["environment"].get("inference_only") or {}).items():
+        if "backward" in passes:
+            lines.append(f"{b}: no backward pass: {why}")
+    return lines
 
 
 def worker_notes(report: dict) -> list[str]:
