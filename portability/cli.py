@@ -455,7 +455,11 @@ def cmd_list(args) -> int:
     if args.category and not rows and args.category not in {op.category for op in catalog.ops}:
         raise UsageError(f"unknown category {args.category!r}")
     if args.coverage:
+        from portability.coverage import forward_only
+
         print(terminal.coverage_table(rows, list(BACKENDS), markdown=args.markdown))
+        for b, why in forward_only().items():
+            print(f"{b}: forward only: {why}")
     else:
         print(terminal.list_table([[r.op, r.category, ", ".join(r.implemented), r.summary[:70]] for r in rows]))
     if not args.markdown:

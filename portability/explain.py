@@ -31,7 +31,9 @@ def explain(op, report, source: str | None = None, target: str | None = None) ->
     hazards = report.hazards
     out += ["", f"Hazards ({len(hazards)})"]
     for h in hazards:
-        out.append(f"  [{h.severity}] {h.kind}{' (known: ' + h.known_reason + ')' if h.known else ''}: {h.summary}")
+        where = " (backward pass)" if h.pass_ == "backward" else ""
+        out.append(f"  [{h.severity}] {h.kind}{where}{' (known: ' + h.known_reason + ')' if h.known else ''}: "
+                   f"{h.summary}")
         if h.fix:
             out.append(f"      fix: {h.fix}")
     if source and target:
@@ -64,7 +66,8 @@ def port_advice(op, report, live: dict, source: str, target: str) -> list[str]:
                 lines.append(f"  {p}: both default to {want!r} in {src_api.label} and {dst.label}")
     for h in report.hazards:
         if target in h.frameworks and h.kind != "default_argument_mismatch":
-            lines.append(f"  also for {target}: [{h.severity}] {h.kind}: {h.summary}")
+            where = " (backward pass)" if h.pass_ == "backward" else ""
+            lines.append(f"  also for {target}: [{h.severity}] {h.kind}{where}: {h.summary}")
     return lines
 
 

@@ -101,7 +101,6 @@ def _preamble(backend: str, plan, case, seed: int, op_name: str) -> list[str]:
 def _backward_snippet(backend: str, plan, case, seed: int, op_name: str, shapes: dict) -> str:
     """Inputs and cotangents, the call with the differentiated tensors made first, then each gradient printed
     in the canonical layout (a derived weight's gradient is its own: the checker pulls it back to its sources)."""
-    names = differentiated(plan)
     lines = _preamble(backend, plan, case, seed, op_name)
     cts = []
     for i, differentiable in enumerate(plan.float_outputs):
@@ -115,11 +114,12 @@ def _backward_snippet(backend: str, plan, case, seed: int, op_name: str, shapes:
              for i in (plan.outputs if plan.outputs is not None else range(plan.n_outputs))]
     picks = ["out"] if plan.outputs is None and plan.n_outputs == 1 else picks
     ys = "[" + ", ".join(p for p, f in zip(picks, plan.float_outputs) if f) + "]"
-    inputs = [n for n in names if n not in plan.weights.values()]
-    weights = [(attr, n) for attr, n in plan.weights.items() if n in names]
+    inputs, weights = _gradient_sources(plan)
     bound = {n: f"{n}_t" for n in inputs}
-    sources = [f"{n}_t" for n in inputs] + [f"layer.{attr}" for attr, _ in weights]
-    labels = inputs + [n for _, n in weights]
+    # a Keras 3 variable wraps the tf.Variable a GradientTape watches (.value)
+    sources = [f"{n}_t" for n in inputs] + [f"layer.{attr}{'.value' if backend == 'tensorflow' else ''}"
+                                            for attr, _ in weights]
+    labels = gradient_labels(plan)
     tensor = {n: _expr(Input(n), plan, backend) for n in inputs}
     if backend == "torch":
         lines += [f"{n}_t = {tensor[n]}.requires_grad_()" for n in inputs]
@@ -150,12 +150,25 @@ def _backward_snippet(backend: str, plan, case, seed: int, op_name: str, shapes:
                   f"ys, pullback = jax.vjp(f, {', '.join(tensor[n] for n in inputs)})",
                   f"grads = pullback([{', '.join(f'jnp.asarray({c})' for c in cts)}])"]
         to_numpy = "np.asarray(g)"
-    lines += [f"for name, g in zip({labels!r}, grads):", f"    g = None if g is None else {to_numpy}"]
+    lines += ["out = []  # the gradients, in the order of the names below", f"for name, g in zip({labels!r}, grads):",
+              f"    g = None if g is None else {to_numpy}"]
     perms = {n: inverse(plan.layouts[n]) for n in labels if n in plan.layouts}
     if perms:  # gradients come in the framework's layout of each input
         lines.append(f"    g = np.transpose(g, {perms!r}[name]) if g is not None and name in {perms!r} else g")
-    lines.append("    print(name, g)")
+    lines += ["    print(name, g)", "    out.append(g)"]
     return "\n".join(lines)
+
+
+def _gradient_sources(plan) -> tuple[list[str], list[tuple[str, str]]]:
+    names = differentiated(plan)
+    return ([n for n in names if n not in plan.weights.values()],
+            [(attr, n) for attr, n in plan.weights.items() if n in names])
+
+
+def gradient_labels(plan) -> list[str]:
+    """The inputs a backward snippet differentiates, in the order its `out` lists their gradients."""
+    inputs, weights = _gradient_sources(plan)
+    return inputs + [n for _, n in weights]
 
 
 def _layer_setup(plan, backend: str) -> list[str]:

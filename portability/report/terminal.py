@@ -126,7 +126,8 @@ def _clip(text: str, n: int) -> str:
 
 
 def coverage_table(rows, backends: list[str], markdown: bool = False) -> str:
-    """✓ (or ✓N for N APIs) where a backend implements the op, '-' where it does not."""
+    """✓ (or ✓N for N APIs) where a backend implements the op, '-' where it does not; the last column says
+    whether the op has a backward pass."""
     body = [[r.op, r.category] + [("✓" if r.apis[b] == 1 else f"✓{r.apis[b]}") if r.apis[b] else "-" for b in backends]
-            for r in rows]
-    return tabulate(body, headers=["op", "category", *backends], tablefmt="github" if markdown else "simple")
+            + ["✓" if r.backward else "-"] for r in rows]
+    return tabulate(body, headers=["op", "category", *backends, "backward"], tablefmt="github" if markdown else "simple")
