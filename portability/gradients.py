@@ -11,8 +11,10 @@ evaluations:
   A framework's gradient v is then checked through <v, d_j> (portability.compare.gradient_metrics).
 - **step** per case dtype (``STEP``), Richardson-extrapolated from h, h/2 and h/4: the O(h^2) and O(h^4)
   truncation errors cancel; the change between the two first-level extrapolations estimates the error left
-  (which widens the tolerance), and where it alone exceeds the tolerance the differences do not converge (a
-  discontinuity, or a feature below the step, like x / max(|x|, 1e-12) at 0).
+  (which widens the tolerance). Where it alone exceeds the tolerance, or halving the step changes the
+  differences more the second time than the first (a smooth function's error shrinks 4x; a jump in f
+  grows them as 1/h), the differences do not converge: a jump (hard_shrink at lambda) or a feature below
+  the step (x / max(|x|, 1e-12) at 0).
 - **kinks**: along each direction the second differences give a jump estimate
   J = (4 * delta2(h/2) - delta2(h)) / h (delta2 the second difference), which is O(h^3) for a smooth f
   and the jump of the directional derivative at a kink, tie or singular point (relu or abs at 0, max of
@@ -95,7 +97,10 @@ def reference_gradient(fn, arrays: dict, wrt: str, cotangents: list, dtype: str,
         rounding = 16 * EPS64 * (abs(f0) + sum(abs(v) for pair in at for v in pair)) / h
         values.append((16 * r2 - r1) / 15)  # and the h^4 one
         errors.append(abs(r2 - r1) / 15 + rounding)
-        drifts.append(abs(r2 - r1))
+        # Halving the step shrinks a smooth function's error 4x; where the differences change more the
+        # second time than the first, they do not converge (a jump in f itself grows them as 1/h)
+        diverging = abs(d3 - d2) > max(0.5 * abs(d2 - d1), 8 * rounding)
+        drifts.append(np.inf if diverging else abs(r2 - r1))
         (fp, fm), (fp2, fm2) = at[0], at[1]
         jump = abs(4 * (fp2 - 2 * f0 + fm2) - (fp - 2 * f0 + fm)) / h
         jumps.append(jump if jump > 8 * rounding else 0.0)  # below rounding: no evidence of a kink
@@ -107,7 +112,7 @@ def reference_gradient(fn, arrays: dict, wrt: str, cotangents: list, dtype: str,
         if jumps[j] > allowance[j]:
             why = f"the one-sided derivatives differ by {jumps[j]:.3g} (a kink, tie or singular point)"
         elif drifts[j] > allowance[j]:
-            why = f"the differences do not converge as the step shrinks (a discontinuity, or a scale below {h:g})"
+            why = f"the differences do not converge as the step shrinks (a jump, or a feature below {h:g})"
         if why:
             return GradientReference(wrt, dirs, None, None, jumps, h, f"not differentiable here: along {along} {why}")
     return GradientReference(wrt, dirs, values, np.array(errors), jumps, h)
