@@ -61,8 +61,8 @@ def hazard_units(h: dict, key=hazard_key) -> list[tuple]:
 
 def key_text(key: tuple, cases=()) -> str:
     op, kind, apis, param, pass_ = key
-    return (f"{op}/{kind}/{'+'.join(apis)}" + (f"/{param}" if param else "") + ("/backward" if pass_ == "backward" else "")
-            + (f"@{','.join(cases)}" if cases else ""))
+    return (f"{op}/{kind}/{'+'.join(apis)}" + (f"/{param}" if param else "")
+            + ("/backward" if pass_ == "backward" else "") + (f"@{','.join(cases)}" if cases else ""))
 
 
 def match_units(old: list[dict], new: list[dict], key=hazard_key):

@@ -256,7 +256,8 @@ class PortabilityItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
-        return self.path, None, f"{self.op}[{self.case}] {self.api_id}" + (" backward" if self.pass_ == "backward" else "")
+        suffix = " backward" if self.pass_ == "backward" else ""
+        return self.path, None, f"{self.op}[{self.case}] {self.api_id}{suffix}"
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,9 +1,9 @@
 """One framework's long-lived worker: ``python -m portability.worker FD MODULE SETTINGS`` (never forked).
 
 The parent sends ``("run", task_id, plan, arrays)`` or ``("defaults", requests)``; the worker
-answers with one reply each. A plan with ``wrt`` is a backward pass: its outputs are the gradients of
-those inputs, in order (None where the framework has none). Framework exceptions become statuses here; a crash or hang is seen
-by the parent (see ``portability.runner``) and never reaches this code.
+answers with one reply each. A plan with ``wrt`` is a backward pass: its outputs are the gradients
+of those inputs, in order (None where the framework has none). Framework exceptions become statuses
+here; a crash or hang is seen by the parent (see ``portability.runner``) and never reaches this code.
 """
 
 from __future__ import annotations

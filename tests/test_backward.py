@@ -108,7 +108,8 @@ def test_without_a_reference_derivative_only_frameworks_are_compared():
     ref, _ = _reference(lambda a: [np.abs(a["x"])], np.array([0.0, 1.0]))
     assert gradient_metrics(np.array([0.0, 1.0], np.float32), ref, TOL, "float32").within_tolerance is None
     p = gradient_pair(np.array([0.0, 0.7], np.float32), np.array([0.3, 0.7], np.float32), TOL)
-    assert not p.within_tolerance and p.worst["index"] == [0] and (p.worst["a"], p.worst["b"]) == (0.0, pytest.approx(0.3))
+    assert not p.within_tolerance and p.worst["index"] == [0]
+    assert (p.worst["a"], p.worst["b"]) == (0.0, pytest.approx(0.3))
     nan = gradient_pair(np.array([np.nan, 1.0]), np.array([0.0, 1.0]), TOL)
     assert not nan.within_tolerance and nan.nonfinite_detail == "non-finite in a where b is finite at 1 position(s)"
     assert gradient_pair(np.array([1.0, 2.0]), np.array([1.0 + 1e-7, 2.0]), TOL).within_tolerance
@@ -250,9 +251,9 @@ def test_which_inputs_are_differentiated(tmp_path):
     text = OP.replace("    inputs: {x: {shape: [4]}}", "    differentiable: false\n    inputs: {x: {shape: [4]}}")
     op = load_catalog([write_yaml(tmp_path, text)]).ops[0]
     assert op.wrt(op.cases[0]) == ()
+    wrong = OP.replace("    inputs: {x: {shape: [4]}}", "    differentiable: [y]\n    inputs: {x: {shape: [4]}}")
     with pytest.raises(CatalogError, match="no input named 'y'"):
-        load_catalog([write_yaml(tmp_path, OP.replace("    inputs: {x: {shape: [4]}}",
-                                                      "    differentiable: [y]\n    inputs: {x: {shape: [4]}}"), "d.yaml")])
+        load_catalog([write_yaml(tmp_path, wrong, "d.yaml")])
     catalog = load_catalog()
     assert catalog.op("floor").wrt(catalog.op("floor").cases[0]) == ()  # piecewise constant: opted out
     assert catalog.op("argmax").wrt(catalog.op("argmax").cases[0]) == ()  # index outputs: nothing to weight

@@ -21,8 +21,8 @@ AGREEING = ("relu", "relu6", "tanh", "sigmoid", "silu", "softplus", "round", "pa
 # hazard, and their gradients agree with the float64 reference's derivative where it has one.
 AGREEING_GRADIENTS = ("softmax", "log_softmax", "layer_norm", "group_norm", "batch_norm", "logsumexp", "cumsum",
                       "conv2d", "conv_transpose2d_layer", "depthwise_conv2d", "avg_pool2d", "gelu", "var", "std",
-                      "cross_entropy", "mse_loss", "l2_normalize", "cosine_similarity", "resize_bilinear", "mean", "sum",
-                      "bmm", "median")
+                      "cross_entropy", "mse_loss", "l2_normalize", "cosine_similarity", "resize_bilinear", "mean",
+                      "sum", "bmm", "median")
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,8 @@ def test_every_differentiable_op_runs_backward_in_torch_tensorflow_and_jax(catal
     some case (a case whose reference outputs hold NaN has none); where the framework has no gradient
     (tf.truncatemod, ResizeArea) that is its known gradient_unsupported hazard."""
     ran = {(r.op, r.framework) for r in report.results if r.pass_ == "backward" and r.status != "not_installed"}
-    unsupported = {(h.op, f) for h in report.hazards if h.kind == "gradient_unsupported" and h.known for f in h.frameworks}
+    unsupported = {(h.op, f) for h in report.hazards if h.kind == "gradient_unsupported" and h.known
+                   for f in h.frameworks}
     assert {(op, fw) for op, fw in ran if (op, fw) not in unsupported} <= {
         (r.op, r.framework) for r in report.results if r.pass_ == "backward" and r.status == "ok"}
     missing = []
@@ -405,8 +406,8 @@ def test_every_backward_repro_snippet_runs_as_pasted_and_shows_its_gradient(cata
         out_dir = tmp_path / backend
         out_dir.mkdir()
         (tmp_path / f"{backend}.json").write_text(json.dumps([code for _, _, code in group]))
-        subprocess.run([sys.executable, str(Path(__file__).parent / "run_snippets.py"), str(tmp_path / f"{backend}.json"),
-                        str(out_dir)], check=True, timeout=600, capture_output=True)
+        subprocess.run([sys.executable, str(Path(__file__).parent / "run_snippets.py"),
+                        str(tmp_path / f"{backend}.json"), str(out_dir)], check=True, timeout=600, capture_output=True)
         status = json.loads((out_dir / "status.json").read_text())
         for i, ((h, ident, _), st) in enumerate(zip(group, status)):
             where = f"{h.op} {h.kind} {ident}"

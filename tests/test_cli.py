@@ -276,7 +276,8 @@ def test_coverage_says_which_ops_have_a_backward_pass_and_which_backends_run_for
     assert proc.returncode == 0, proc.stderr
     header = next(ln for ln in proc.stdout.splitlines() if ln.startswith("op "))
     assert header.split()[-1] == "backward"
-    rows = {ln.split()[0]: ln.split()[-1] for ln in proc.stdout.splitlines() if ln and ln.split()[0] in ("abs", "floor")}
+    rows = {ln.split()[0]: ln.split()[-1] for ln in proc.stdout.splitlines()
+            if ln and ln.split()[0] in ("abs", "floor")}
     assert rows == {"abs": "✓", "floor": "-"}
     for backend in ("numpy", "onnxruntime", "onnx-reference"):
         assert sum(ln.startswith(f"{backend}: forward only: ") for ln in proc.stdout.splitlines()) == 1

@@ -514,8 +514,8 @@ def _heat(op, apis, pairwise) -> tuple[dict | None, dict | None]:
     if not views:
         return None, None
     case_order = {c["name"]: i for i, c in enumerate(op.get("cases") or [])}
-    keys = sorted(views, key=lambda k: (k.count("|"), case_order.get(k.split("|")[0], 999), k.split("|")[1] != "aligned",
-                                        k))
+    keys = sorted(views, key=lambda k: (k.count("|"), case_order.get(k.split("|")[0], 999),
+                                        k.split("|")[1] != "aligned", k))
 
     def badness(k):
         errs = [_float(v[2]) for v in views[k]]

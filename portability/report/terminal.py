@@ -130,4 +130,5 @@ def coverage_table(rows, backends: list[str], markdown: bool = False) -> str:
     whether the op has a backward pass."""
     body = [[r.op, r.category] + [("✓" if r.apis[b] == 1 else f"✓{r.apis[b]}") if r.apis[b] else "-" for b in backends]
             + ["✓" if r.backward else "-"] for r in rows]
-    return tabulate(body, headers=["op", "category", *backends, "backward"], tablefmt="github" if markdown else "simple")
+    return tabulate(body, headers=["op", "category", *backends, "backward"],
+                    tablefmt="github" if markdown else "simple")
