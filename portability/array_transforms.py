@@ -83,3 +83,43 @@ def derive(derived: dict, arrays: dict) -> dict:
         args = [out[i] if isinstance(i, str) else i.value for i in inputs]  # a Value: a parameter's value
         out[name] = np.ascontiguousarray(ARRAY_TRANSFORMS[transform](*args))
     return out
+
+
+def pullback(derived: dict, arrays: dict, grads: dict) -> dict:
+    """The backward pass through `derive`: gradients of derived weights (``grads``: name -> array or None)
+    added into the gradients of their sources, in reverse declaration order (a derived weight may come from
+    another). Every transform here copies elements (a permutation, a reshape, a sum across its inputs), so
+    its adjoint is read off by probing: each source in turn numbered 1..n, the others zero, shows which
+    source element each output element copies. A transform that is not such a copy is refused."""
+    out = dict(grads)
+    for name in reversed(list(derived)):
+        transform, sources = derived[name]
+        g = out.get(name)
+        if g is None:
+            continue
+        fn = ARRAY_TRANSFORMS[transform]
+        for s in dict.fromkeys(sources):
+            if arrays[s].dtype.kind != "f" and arrays[s].dtype.name != "bfloat16":
+                continue  # an integer source (a shape donor) has no gradient
+            index = _copied_from(fn, sources, arrays, s)
+            flat = np.asarray(g, dtype=np.float64).reshape(-1)
+            mask = index >= 0
+            part = np.bincount(index[mask], weights=flat[mask], minlength=arrays[s].size)
+            part = part.reshape(arrays[s].shape).astype(np.asarray(g).dtype)
+            out[s] = part if out.get(s) is None else out[s] + part
+    return out
+
+
+def _copied_from(fn, sources, arrays: dict, s: str) -> np.ndarray:
+    """For each output element of ``fn``, the flat index of the element of source ``s`` it copies (-1: none)."""
+    def probe(values):
+        args = [values if src == s else np.zeros(arrays[src].shape) for src in sources]
+        return np.asarray(fn(*args), dtype=np.float64).reshape(-1)
+
+    n = arrays[s].size
+    index = np.rint(probe(np.arange(1.0, n + 1).reshape(arrays[s].shape))).astype(np.int64) - 1
+    check = np.random.default_rng(0).normal(size=arrays[s].shape)
+    copied = np.where(index >= 0, check.reshape(-1)[np.maximum(index, 0)], 0.0)
+    if index.max(initial=-1) >= n or not np.array_equal(probe(check), copied):
+        raise ValueError(f"derive transform {fn.__name__} is not an element copy of {s}: no pullback")
+    return index

@@ -1,7 +1,10 @@
 """The checker: catalog -> inputs and float64 references -> every backend -> comparisons -> hazards.
 
 This is the one place that wires the pieces together; everything it calls is either pure
-(plan, compare, hazards) or isolated in workers (runner).
+(plan, compare, gradients, hazards) or isolated in workers (runner). Each call runs in two passes: the
+forward pass (the op's outputs against the float64 reference) and the backward pass (the gradients of
+the float inputs with the case's shared cotangents, against finite differences of the reference, or
+between frameworks where the reference has no derivative), in every backend that differentiates.
 """
 
 from __future__ import annotations
@@ -17,19 +20,27 @@ from functools import lru_cache
 import numpy as np
 
 from portability import __version__
-from portability.compare import compare, pair_metrics, tolerance_for
-from portability.frameworks import BACKENDS, installed_version
+from portability.compare import (
+    compare,
+    gradient_metrics,
+    gradient_pair,
+    gradient_tolerance,
+    pair_metrics,
+    tolerance_for,
+)
+from portability.frameworks import BACKENDS, installed_version, no_backward
 from portability.frameworks.numpy_ import execute_reference
+from portability.gradients import DIRECTIONS, SMALL, STEP, GradientReference, reference_gradient
 from portability.hazards import FAULTS, _same, api_id, classify, stale_known
-from portability.inputs import make_inputs, summarize
-from portability.plan import MODES, plan_call
+from portability.inputs import cotangent, make_inputs, summarize
+from portability.plan import MODES, PASSES, api_wrt, cotangent_name, plan_call
 from portability.records import Hazard, Pairwise, Result
 from portability.recipes import (RECIPE_MODE, assess, pairs_to_port, plan_recipe, recipe_values, source_values,
                                  variant_key, with_alternatives)
 from portability.repro import snippet
 from portability.runner import Outcome, Pool, Progress, Task, run_backends
+from portability.spec import FLOAT_DTYPES
 
-FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 # ONNX opsets a run plans each ONNX API at: numbers, "own" (the opsets its entry is written for: `opset`, else
 # onnx_schemas.DEFAULT_OPSET) and "latest" (the newest both the installed onnx and onnxruntime take). The default
 # keeps a full run fast: each API at its own opset and at the newest one.
@@ -128,9 +139,10 @@ def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | No
               timeout: float = 60.0, threads: int = 1, progress: bool = True,
               modules: dict[str, str] | None = None, dtypes: list[str] | None = None,
               cache_dir: str | None = None, pool: Pool | None = None,
-              onnx_opsets: tuple = DEFAULT_ONNX_OPSETS) -> Report:
+              onnx_opsets: tuple = DEFAULT_ONNX_OPSETS, passes=PASSES) -> Report:
     """Run the selected ops in the selected backends; ``dtypes`` adds a sweep over extra float dtypes,
-    ``onnx_opsets`` (see DEFAULT_ONNX_OPSETS) the opsets each ONNX API is planned at.
+    ``onnx_opsets`` (see DEFAULT_ONNX_OPSETS) the opsets each ONNX API is planned at, ``passes`` chooses
+    forward and/or backward.
 
     ``pool`` is a Pool from ``start_pool`` (launched earlier by the caller); without one, the run
     launches and closes its own."""
@@ -139,13 +151,14 @@ def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | No
     if own_pool:
         pool = start_pool(backends, threads, cache_dir, modules)
     try:
-        return _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads, t0, onnx_opsets)
+        return _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads, t0, onnx_opsets,
+                    tuple(passes))
     finally:
         if own_pool:
             pool.close()
 
 
-def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads, t0, onnx_opsets) -> Report:
+def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads, t0, onnx_opsets, passes) -> Report:
     names = list(pool.workers)
     selected = [op for op in catalog.ops if ops is None or op.name in ops]
     if dtypes:
@@ -161,14 +174,26 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     arrays = {(op.name, c.name): make_inputs(c, seed, op.name) for op in selected for c in op.cases}
     references = {key: _reference(op, case, arrays[key]) for op in selected for case in op.cases
                   for key in [(op.name, case.name)]}
-    tasks, requests = _plan_tasks(selected, names, arrays)
-    variants = _plan_recipe_tasks(selected, names, arrays, tasks)
+    inference_only = {b: why for b in names if (why := no_backward(pool.workers[b][0].module))}
+    differentiating = [b for b in names if b not in inference_only] if "backward" in passes else []
+    if differentiating:
+        for op in selected:
+            for case in op.cases:
+                _add_cotangents(op, case, arrays[(op.name, case.name)], references[(op.name, case.name)], seed)
+    tasks, requests = _plan_tasks(selected, names, arrays, passes, differentiating)
+    variants = _plan_recipe_tasks(selected, names, arrays, tasks) if "forward" in passes else {}
+    gradient_refs = _GradientReferences(by_op, arrays, references, seed)
     bar = Progress({b: len(tasks[b]) for b in names}, progress)
-    compared: dict[int, Result] = {}
+    compared: dict[int, list[Result]] = {}
 
     def on_outcome(o: Outcome) -> None:  # runs in the driving threads while the frameworks work
-        if o.task.mode != RECIPE_MODE:
-            compared[o.task.id] = _result(by_op[o.task.op], o, references[(o.task.op, o.task.case)])
+        op = by_op[o.task.op]
+        if o.task.mode == RECIPE_MODE:
+            return  # a port recipe's call: compared with its source's output after the run
+        if o.task.pass_ == "backward":
+            compared[o.task.id] = _gradient_results(op, o, gradient_refs.get(op, o.task.case))
+        else:
+            compared[o.task.id] = [_result(op, o, references[(o.task.op, o.task.case)])]
 
     outcomes, infos = run_backends(pool, tasks, arrays, requests, timeout, bar, on_outcome)
     interrupted = pool.stopping.is_set()  # set before the run ends only by an interrupt
@@ -177,17 +202,18 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     outcomes = [o for o in outcomes if o.task.mode != RECIPE_MODE]
     bar.close()
     t_run = time.perf_counter()
-    results = [compared[o.task.id] for o in outcomes]
-    results += [replace(compared[o.task.id], mode="defaults", message=compared[o.task.id].message
-                        or "same call as aligned", elapsed_s=0.0) for o in _reused(outcomes)]
-    results.sort(key=lambda r: (r.op, r.case, r.framework, r.api, r.mode))
+    results = [r for o in outcomes for r in compared[o.task.id]]
+    results += [replace(r, mode="defaults", message=r.message or "same call as aligned", elapsed_s=0.0)
+                for o in _reused(outcomes) for r in compared[o.task.id]]
+    results.sort(key=lambda r: (r.op, r.case, r.framework, r.api, r.mode, r.pass_, r.wrt or ""))
     pairwise = _pairwise(by_op, _with_reused_defaults(outcomes))
     live = {(op_name, b, label): vals for b, info in infos.items()
             for (op_name, label), vals in info.live_defaults.items()}
     hazards, stale = [], []
     for op in selected:
         found = classify(op, results, pairwise, _live_for(op, live))
-        found = [_with_recipes(op, h, outcomes, recipe_outcomes) for h in found]
+        forward_outcomes = [o for o in outcomes if o.task.op == op.name and o.task.pass_ == "forward"]
+        found = [_with_recipes(op, h, forward_outcomes, recipe_outcomes) for h in found]
         hazards += [_with_repro(op, h, seed, arrays, _repro_mode(h, results)) for h in found]
         if not interrupted:  # a record may match a case that never ran: staleness is unknown
             stale += stale_known(op, found, results)
@@ -202,16 +228,25 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         "dtypes": ["float32", *(d for d in dtypes or [] if d != "float32")],
         "onnx_opsets": {"chosen": [str(o) for o in onnx_opsets], "latest": latest},
         "precision": {"jax_enable_x64": True, "tf32": False},
+        "passes": list(passes),
+        # backends that run the forward pass only, each with why (said once here, never as hazards)
+        "inference_only": inference_only,
+        "gradient_reference": {"method": "central differences of the float64 reference, Richardson-extrapolated, "
+                                         "along seeded directions (element by element for small inputs)",
+                               "steps": {dt: STEP[dt] for dt in STEP}, "small": SMALL, "directions": DIRECTIONS},
         "frameworks": {b: _version(b, infos.get(b)) for b in names},
         "framework_status": {b: {"status": infos[b].status, "message": infos[b].message, "restarts": infos[b].restarts}
                              for b in infos},
         "catalog": [{"path": p, "sha256": h} for p, h in catalog.files],
         "argv": sys.argv[1:],
     }
-    ops_out = [_describe(op, seed, arrays, _live_for(op, live), names) for op in selected]
+    ops_out = [_describe(op, seed, arrays, _live_for(op, live), names, references) for op in selected]
     timing = {"total_s": time.perf_counter() - t0, "backends_s": t_run - t0,
               "per_backend_s": {b: round(sum(o.elapsed_s for o in outcomes if o.task.backend == b), 3) for b in names},
+              "per_pass_s": {p: round(sum(o.elapsed_s for o in outcomes if o.task.pass_ == p), 3) for p in passes},
+              "gradient_reference_s": round(gradient_refs.elapsed_s, 3),
               "tasks": {b: len(tasks[b]) for b in names},
+              "tasks_by_pass": {p: sum(t.pass_ == p for ts in tasks.values() for t in ts) for p in passes},
               "tasks_run": {b: sum(o.task.backend == b for o in outcomes) for b in names}}
     return Report(environment, ops_out, results, pairwise, hazards, stale, timing, interrupted)
 
@@ -244,7 +279,9 @@ def _shapes(arrays: dict) -> dict:
     return {k: tuple(v.shape) for k, v in arrays.items()}
 
 
-def _plan_tasks(ops, names: list[str], arrays: dict):
+def _plan_tasks(ops, names: list[str], arrays: dict, passes=PASSES, differentiating: list[str] = ()):
+    """Every call of the run: per backend, API, case and mode, the forward pass and (for the backends that
+    differentiate, and the cases with inputs to differentiate) the backward pass."""
     tasks: dict[str, list[Task]] = {b: [] for b in names}
     requests: dict[str, list] = {b: [] for b in names}
     n = 0
@@ -254,13 +291,21 @@ def _plan_tasks(ops, names: list[str], arrays: dict):
                 if api.defaults:
                     names_map = {p: api.params[p].name for p in api.defaults if api.params[p].name}
                     requests[b].append(((op.name, api.label), api.call, api.kind, api.opset, names_map))
-                for case in op.cases:
-                    for mode in MODES:
-                        if mode == "defaults" and not api.defaults and not api.fixed:
-                            continue  # identical to aligned: reused, not run twice
-                        plan = plan_call(op, api, case, mode, _shapes(arrays[(op.name, case.name)]))
-                        tasks[b].append(Task(n, op.name, case.name, b, api.label, mode, plan, op.category))
-                        n += 1
+                for pass_ in passes:
+                    if pass_ == "backward" and b not in differentiating:
+                        continue
+                    for case in op.cases:
+                        shapes = _shapes(arrays[(op.name, case.name)])
+                        if pass_ == "backward" and not (api_wrt(op, api, case) and _has_cotangents(op, shapes)):
+                            continue
+                        for mode in MODES:
+                            if mode == "defaults" and not api.defaults and not api.fixed:
+                                continue  # identical to aligned: reused, not run twice
+                            plan = plan_call(op, api, case, mode, shapes, pass_)
+                            if pass_ == "backward" and plan.unsupported:
+                                continue  # the forward pass reports it
+                            tasks[b].append(Task(n, op.name, case.name, b, api.label, mode, plan, op.category))
+                            n += 1
     return tasks, requests
 
 
@@ -352,6 +397,112 @@ def _api_of(op, ident: str):
     backend, label = ident.split(":", 1)
     return next((a for a in op.apis if a.label == label and a.framework == BACKENDS[backend].catalog_key
                  and not a.unsupported), None)
+def _has_cotangents(op, shapes: dict) -> bool:
+    return any(cotangent_name(i) in shapes for i, o in enumerate(op.outputs) if o.kind == "float")
+
+
+def backward_skipped(op, case, reference) -> str | None:
+    """Why a case has no backward pass, or None. A case whose float64 reference outputs hold NaN (NaN inputs
+    that reach the outputs) has none: a NaN output has no derivative to agree on, and the gradient there is an
+    accident of each backward kernel's comparisons. Infinite outputs (log at 0) and NaN inputs that the op
+    masks out (where) do have one."""
+    if not op.wrt(case):
+        return "no input to differentiate" if any(o.kind == "float" for o in op.outputs) else "no float output"
+    if isinstance(reference, str):
+        return reference
+    if any(spec.kind == "float" and np.isnan(np.asarray(out, dtype=np.float64)).any()
+           for spec, out in zip(op.outputs, reference)):
+        return "the reference outputs hold NaN here"
+    return None
+
+
+def _add_cotangents(op, case, arrays: dict, reference, seed: int) -> None:
+    """The case's shared cotangents, one per float output, shaped like the reference's outputs (none where the
+    case has no backward pass)."""
+    if backward_skipped(op, case, reference):
+        return
+    for i, (spec, out) in enumerate(zip(op.outputs, reference)):
+        if spec.kind == "float":
+            arrays[cotangent_name(i)] = cotangent(np.shape(out), case.dtype, seed, op.name, case.name, i)
+
+
+class _GradientReferences:
+    """Reference gradients, computed per case when its first backward outcome arrives (in the driving threads,
+    while the frameworks work) and kept: one lock, so a case is differenced once."""
+
+    def __init__(self, by_op: dict, arrays: dict, references: dict, seed: int):
+        import threading
+
+        self.by_op, self.arrays, self.references, self.seed = by_op, arrays, references, seed
+        self.cache: dict[tuple, dict] = {}
+        self.lock = threading.Lock()
+        self.elapsed_s = 0.0
+
+    def get(self, op, case_name: str) -> dict:
+        key = (op.name, case_name)
+        with self.lock:
+            if key not in self.cache:
+                start = time.perf_counter()
+                case = next(c for c in op.cases if c.name == case_name)
+                self.cache[key] = _gradient_references(op, case, self.arrays[key], self.references[key], self.seed)
+                self.elapsed_s += time.perf_counter() - start
+            return self.cache[key]
+
+
+def _gradient_references(op, case, arrays: dict, reference, seed: int) -> dict[str, GradientReference]:
+    """Finite differences of the float64 reference for each input of the case the backward pass differentiates."""
+    if isinstance(reference, str):
+        return {w: GradientReference(w, None, None, None, None, 0.0, reference) for w in op.wrt(case)}
+    plan = plan_call(op, op.reference, case, "aligned", _shapes(arrays))
+    f64 = {k: (v.astype(np.float64) if v.dtype.kind == "f" or v.dtype.name == "bfloat16" else v)
+           for k, v in arrays.items() if not k.startswith("cotangent:")}
+    cts = [_f64_cotangent(arrays, i) if spec.kind == "float" else None for i, spec in enumerate(op.outputs)]
+    tol = gradient_tolerance(tolerance_for(case.dtype, op.tolerance, case.accumulation))
+    out = {}
+    for w in op.wrt(case):
+        try:
+            out[w] = reference_gradient(lambda a: execute_reference(plan, a), f64, w, cts, case.dtype, tol, seed,
+                                        op.name, case.name)
+        except Exception as exc:  # a reference that fails on a perturbed input: compared between frameworks
+            out[w] = GradientReference(w, None, None, None, None, 0.0, f"reference failed: {type(exc).__name__}: {exc}")
+    return out
+
+
+def _f64_cotangent(arrays: dict, i: int):
+    ct = arrays.get(cotangent_name(i))
+    return None if ct is None else ct.astype(np.float64)
+
+
+def _gradient_results(op, o: Outcome, refs: dict) -> list[Result]:
+    """One result per input the backward call differentiated: its gradient against the reference's directional
+    derivatives, or (where the reference has none) only its shape and dtype, for the pairwise comparison."""
+    t = o.task
+    case = next(c for c in op.cases if c.name == t.case)
+    dtypes = {i.name: i.dtype for i in case.inputs}
+    tol = gradient_tolerance(tolerance_for(case.dtype, op.tolerance, case.accumulation))
+    out = []
+    for k, w in enumerate(t.plan.wrt):
+        base = dict(op=t.op, case=t.case, framework=t.backend, api=t.label, mode=t.mode, status=o.status,
+                    dtype=case.dtype, message=o.message, elapsed_s=o.elapsed_s / max(1, len(t.plan.wrt)),
+                    pass_="backward", wrt=w)
+        grad = o.outputs[k] if o.status == "ok" else None
+        if o.status != "ok":
+            out.append(Result(**base))
+        elif grad is None or isinstance(grad, str):
+            out.append(Result(**(base | {"status": "unsupported",
+                                         "message": grad or f"{t.label} gives no gradient (None) for {w}"})))
+        else:
+            ref = refs[w]
+            m = gradient_metrics(grad, ref, tol, dtypes[w])
+            out.append(Result(
+                **(base | {"message": ref.reason}), output_dtype=m.actual_dtype, output_shape=list(m.actual_shape),
+                shape_equal=m.shape_equal, dtype_equal=m.dtype_equal, nonfinite_equal=m.nonfinite_equal,
+                nonfinite_detail=m.nonfinite_detail, max_abs_error=m.max_abs_error, max_rel_error=m.max_rel_error,
+                mismatch_fraction=m.mismatch_fraction, within_tolerance=m.within_tolerance,
+                worst=({"index": list(m.worst_index), "actual": m.worst_actual, "expected": m.worst_expected}
+                       if m.worst_index is not None else None),
+                rtol=tol.rtol, atol=tol.atol))
+    return out
 
 
 def _result(op, o: Outcome, reference) -> Result:
@@ -388,16 +539,20 @@ def _badness(m) -> tuple:
 
 
 def _pairwise(by_op: dict, outcomes: list[Outcome]) -> list[Pairwise]:
-    """Every pair of APIs that ran the same case in the same mode; first output, exact for index outputs."""
+    """Every pair of APIs that ran the same case in the same mode and pass: the first output in the forward
+    pass (exact for index outputs), each differentiated input's whole gradient in the backward pass."""
     groups: dict[tuple, list[Outcome]] = {}
     for o in outcomes:
         if o.status == "ok":
-            groups.setdefault((o.task.op, o.task.case, o.task.mode), []).append(o)
+            groups.setdefault((o.task.op, o.task.case, o.task.mode, o.task.pass_), []).append(o)
     out = []
-    for (op_name, case_name, mode), os_ in groups.items():
+    for (op_name, case_name, mode, pass_), os_ in groups.items():
         op = by_op[op_name]
         case = next(c for c in op.cases if c.name == case_name)
         tol = tolerance_for(case.dtype, op.tolerance, case.accumulation)
+        if pass_ == "backward":
+            out += _gradient_pairwise(op_name, case_name, mode, os_, gradient_tolerance(tol))
+            continue
         for i, a in enumerate(os_):
             for b in os_[i + 1:]:
                 max_abs, ulp, within, shape_equal = pair_metrics(a.outputs[0], b.outputs[0], op.outputs[0].kind, tol)
@@ -406,11 +561,53 @@ def _pairwise(by_op: dict, outcomes: list[Outcome]) -> list[Pairwise]:
     return out
 
 
+def _gradient_pairwise(op_name: str, case_name: str, mode: str, outcomes: list[Outcome], tol) -> list[Pairwise]:
+    """Each pair of APIs' gradients of one input, element by element. Every pair's ``worst`` shows the same
+    element, the one where the APIs spread most (a NaN/Inf disagreement first), so a hazard can say what each
+    framework gives there."""
+    by_wrt: dict[str, list[tuple]] = {}
+    for o in outcomes:
+        for w, g in zip(o.task.plan.wrt, o.outputs):
+            if g is not None and not isinstance(g, str):
+                by_wrt.setdefault(w, []).append((api_id(o.task.backend, o.task.label), np.asarray(g)))
+    out = []
+    for w, entries in by_wrt.items():
+        at = _spread_index([g for _, g in entries], tol)
+        for i, (ia, ga) in enumerate(entries):
+            for ib, gb in entries[i + 1:]:
+                g = gradient_pair(ga, gb, tol)
+                worst = g.worst
+                if worst is not None and at is not None and ga.shape == gb.shape:
+                    worst = {"index": list(at), "a": float(ga[at]), "b": float(gb[at])}
+                out.append(Pairwise(op_name, case_name, mode, ia, ib, g.max_abs_error, None, g.within_tolerance,
+                                    g.shape_equal, "backward", w, g.nonfinite_detail, worst))
+    return out
+
+
+def _spread_index(grads: list, tol) -> tuple | None:
+    """The element where same-shaped gradients differ most, relative to what rounding explains (an element
+    some have finite and others not comes first)."""
+    shapes = {g.shape for g in grads}
+    if len(grads) < 2 or len(shapes) != 1 or not grads[0].size:
+        return None
+    from portability.compare import element_allowance
+
+    stack = np.stack([g.astype(np.float64) for g in grads])
+    finite = np.isfinite(stack)
+    with np.errstate(invalid="ignore"):
+        spread = np.where(finite.all(0), np.ptp(np.where(finite, stack, 0.0), axis=0), 0.0)
+    allow = np.max([element_allowance(g, tol) for g in grads], axis=0)
+    score = np.where(finite.any(0) & ~finite.all(0), np.inf, spread / np.maximum(allow, 1e-300))
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(score)), grads[0].shape)) if grads[0].ndim else ()
+
+
 def _reused(outcomes: list[Outcome]) -> list[Outcome]:
     """Aligned outcomes of APIs without semantic defaults: they ran once and stand for defaults mode too."""
-    ran_defaults = {(o.task.op, o.task.case, o.task.backend, o.task.label) for o in outcomes if o.task.mode == "defaults"}
-    return [o for o in outcomes
-            if o.task.mode == "aligned" and (o.task.op, o.task.case, o.task.backend, o.task.label) not in ran_defaults]
+    def key(o):
+        return o.task.op, o.task.case, o.task.backend, o.task.label, o.task.pass_
+
+    ran_defaults = {key(o) for o in outcomes if o.task.mode == "defaults"}
+    return [o for o in outcomes if o.task.mode == "aligned" and key(o) not in ran_defaults]
 
 
 def _with_reused_defaults(outcomes: list[Outcome]) -> list[Outcome]:
@@ -423,7 +620,7 @@ def _repro_mode(h: Hazard, results: list[Result]) -> str:
     that happened only in defaults mode (the aligned call of that API finished)."""
     if h.kind == "default_argument_mismatch":
         return "defaults"
-    if h.kind in FAULTS and not any(r.op == h.op and r.mode == "aligned" and r.status == h.kind
+    if h.kind in FAULTS and not any(r.op == h.op and r.mode == "aligned" and r.status == h.kind and r.pass_ == h.pass_
                                     and api_id(r.framework, r.api) in h.apis for r in results):
         return "defaults"
     return "aligned"
@@ -437,13 +634,14 @@ def _with_repro(op, h: Hazard, seed: int, arrays: dict, mode: str) -> Hazard:
         api = next((a for a in op.apis if a.label == label and a.framework == BACKENDS[backend].catalog_key), None)
         if api is None or api.unsupported or api.not_expressible:
             continue
-        plan = plan_call(op, api, case, mode, _shapes(arrays[(op.name, case.name)]))
+        shapes = _shapes(arrays[(op.name, case.name)])
+        plan = plan_call(op, api, case, mode, shapes, h.pass_)
         if not plan.unsupported:
-            repro[ident] = snippet(backend, plan, case, seed, op.name)
+            repro[ident] = snippet(backend, plan, case, seed, op.name, shapes=shapes)
     return replace(h, repro=repro)
 
 
-def _describe(op, seed: int, arrays: dict, live: dict, names: list[str]) -> dict:
+def _describe(op, seed: int, arrays: dict, live: dict, names: list[str], references: dict) -> dict:
     """What the reports show of an op besides results: params, inputs, each API's calls and defaults."""
     apis = []
     for api in op.apis:
@@ -468,12 +666,16 @@ def _describe(op, seed: int, arrays: dict, live: dict, names: list[str]) -> dict
         "outputs": {o.name: o.kind for o in op.outputs},
         "tolerance_override": ({dt: {"rtol": t.rtol, "atol": t.atol} for dt, t in op.tolerance.items()}
                                | {"reason": op.tolerance_reason} if op.tolerance else None),
+        "differentiable": bool(any(op.wrt(c) for c in op.cases)),
         "cases": [{"name": c.name, "dtype": c.dtype, "params": c.params, "accumulation": c.accumulation,
+                   "wrt": list(op.wrt(c)) if not backward_skipped(op, c, references[(op.name, c.name)]) else [],
+                   "backward_skipped": backward_skipped(op, c, references[(op.name, c.name)]),
                    "inputs": {i.name: {"generator": i.generator, "options": i.options,
                                        **summarize(arrays[(op.name, c.name)][i.name])} for i in c.inputs}}
                   for c in op.cases],
         "apis": apis,
         "known": [{"kind": k.kind, "apis": list(k.apis), "param": k.param, "cases": list(k.cases),
-                   "dtypes": list(k.dtypes), "modes": list(k.modes), "reason": k.reason, "source": k.source}
+                   "dtypes": list(k.dtypes), "modes": list(k.modes), "passes": list(k.passes), "reason": k.reason,
+                   "source": k.source}
                   for k in op.known],
     }

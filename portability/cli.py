@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--onnx-opsets", default="own,latest",
                      help="ONNX opsets to plan each ONNX API at: numbers, 'own' (its entry's opset) and 'latest' "
                           "(the newest the installed onnx and onnxruntime take); default own,latest")
+    run.add_argument("--passes", default="forward,backward",
+                     help="forward (the outputs), backward (the gradients of every differentiable op in the frameworks "
+                          "that differentiate), or both, comma-separated (default: forward,backward)")
     run.add_argument("--json", default=DEFAULT_JSON, help=f"JSON report path (default {DEFAULT_JSON})")
     run.add_argument("--html", default=DEFAULT_HTML, help=f"HTML report path (default {DEFAULT_HTML})")
     run.add_argument("--fail-on", help="comma-separated hazard kinds, 'any', or 'new' (with --baseline) that make the exit code 1")
@@ -217,6 +220,18 @@ def _check_ops(catalog, names: list[str] | None) -> None:
             raise UsageError(f"unknown op {n!r} (see `portability list`)")
 
 
+def _passes(text: str) -> tuple[str, ...]:
+    from portability.plan import PASSES
+
+    passes = _csv(text) or []
+    for p in passes:
+        if p not in PASSES:
+            raise UsageError(f"--passes: unknown pass {p!r} (known: {', '.join(PASSES)})")
+    if not passes:
+        raise UsageError(f"--passes: name at least one of {', '.join(PASSES)}")
+    return tuple(p for p in PASSES if p in passes)
+
+
 def _fail_kinds(text: str | None) -> list[str]:
     from portability.hazards import HAZARD_KINDS
 
@@ -247,6 +262,7 @@ def cmd_run(args) -> int:
     except ValueError as exc:
         raise UsageError(f"--onnx-opsets: {exc}") from None
     _check_backends(backends)
+    passes = _passes(args.passes)
     fail_on = _fail_kinds(args.fail_on)
     for d in dtypes or []:
         if d not in FLOAT_DTYPES:
@@ -262,7 +278,7 @@ def cmd_run(args) -> int:
         _check_ops(catalog, ops)
         report = run_check(catalog, ops=ops, seed=args.seed, timeout=args.timeout, threads=args.threads,
                            progress=not args.quiet, dtypes=dtypes, cache_dir=args.cache_dir or None, pool=pool,
-                           onnx_opsets=onnx_opsets)
+                           onnx_opsets=onnx_opsets, passes=passes)
         pool.close()  # the run is over: from here on a Ctrl-C exits at once
         return _report_run(report, targets, fail_on, baseline, args.baseline, args.verbose)
 
@@ -455,7 +471,11 @@ def cmd_list(args) -> int:
     if args.category and not rows and args.category not in {op.category for op in catalog.ops}:
         raise UsageError(f"unknown category {args.category!r}")
     if args.coverage:
+        from portability.coverage import forward_only
+
         print(terminal.coverage_table(rows, list(BACKENDS), markdown=args.markdown))
+        for b, why in forward_only().items():
+            print(f"{b}: forward only: {why}")
     else:
         print(terminal.list_table([[r.op, r.category, ", ".join(r.implemented), r.summary[:70]] for r in rows]))
     if not args.markdown:

@@ -181,3 +181,106 @@ def pair_metrics(a, b, kind: str, tol: Tolerance) -> tuple[float | None, float |
     if _float_dtype(a) and a.size:
         ulp = float(np.where(finite, ulp_distance(a, fb), 0.0).max())
     return (float(diff.max()) if diff.size else 0.0), ulp, within, True
+
+
+# ----------------------------------------------------------------------------- gradients
+# A gradient is the adjoint of the forward computation: each element sums the contributions of every output
+# it fed (a broadcast input's gradient sums over the broadcast axes, a conv kernel's over batch and space),
+# and its terms cancel (softmax and normalization gradients subtract a mean). So an element's rounding is
+# relative to the scale of the whole gradient, not to its own value: the allowance per element is
+# rtol * (|v_i| + mean |v|) + atol, with the forward tolerance widened by BACKWARD_WIDENING.
+BACKWARD_WIDENING = 8.0
+
+
+def gradient_tolerance(tol: Tolerance) -> Tolerance:
+    return Tolerance(tol.rtol * BACKWARD_WIDENING, tol.atol * BACKWARD_WIDENING)
+
+
+def element_allowance(v: np.ndarray, tol: Tolerance) -> np.ndarray:
+    """What rounding explains in each element of a gradient (see BACKWARD_WIDENING)."""
+    a = np.abs(_as_f64(v))
+    finite = a[np.isfinite(a)]
+    scale = float(finite.mean()) if finite.size else 0.0
+    return tol.atol + tol.rtol * (np.where(np.isfinite(a), a, 0.0) + scale)
+
+
+def direction_allowance(v: np.ndarray, directions: np.ndarray, tol: Tolerance) -> np.ndarray:
+    """What rounding explains in <v, d_j> for each direction: the element allowances weighted by |d_j|."""
+    allow = element_allowance(v, tol).reshape(-1)
+    return np.abs(directions.reshape(len(directions), -1)) @ allow
+
+
+def gradient_metrics(actual, reference, tol: Tolerance, expected_dtype: str) -> Metrics:
+    """A framework's gradient against the reference's directional derivatives (portability.gradients).
+
+    Where the reference gives none (not differentiable or not finite here), only shape and dtype are judged
+    and ``within_tolerance`` is None: the comparison is then between frameworks (``gradient_pair``)."""
+    actual = np.asarray(actual)
+    shape = tuple(reference.directions.shape[1:]) if reference.directions is not None else actual.shape
+    base = dict(actual_shape=tuple(actual.shape), expected_shape=shape, actual_dtype=str(actual.dtype),
+                expected_dtype=expected_dtype, dtype_equal=str(actual.dtype) == expected_dtype)
+    none = dict(max_abs_error=None, max_rel_error=None, max_ulp=None, mismatch_fraction=None)
+    if actual.shape != shape:
+        return Metrics(shape_equal=False, nonfinite_equal=False, nonfinite_detail="", within_tolerance=False,
+                       **none, **base)
+    v = _as_f64(actual)
+    bad = ~np.isfinite(v)
+    detail = ", ".join(f"{name} at {int(m.sum())} position(s)" for name, m in
+                       (("NaN", np.isnan(v)), ("+Inf", v == np.inf), ("-Inf", v == -np.inf)) if m.any())
+    if reference.values is None:
+        return Metrics(shape_equal=True, nonfinite_equal=True, nonfinite_detail=detail, within_tolerance=None,
+                       **none, **base)
+    dirs = reference.directions.reshape(len(reference.directions), -1)
+    allow = direction_allowance(v, reference.directions, tol) + 4 * reference.errors
+    if bad.any():  # the reference is finite along every direction: NaN/Inf in the gradient is a mismatch
+        worst = np.unravel_index(int(np.argmax(bad)), v.shape)
+        return Metrics(shape_equal=True, nonfinite_equal=False, nonfinite_detail=detail, within_tolerance=False,
+                       max_abs_error=None, max_rel_error=None, max_ulp=None,
+                       mismatch_fraction=float(bad.mean()), worst_index=tuple(int(i) for i in worst),
+                       worst_actual=float(v[worst]), worst_expected=None, **base)
+    got = dirs @ v.reshape(-1)
+    diff = np.abs(got - reference.values)
+    over = diff > allow
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(np.abs(reference.values) > 0, diff / np.abs(reference.values), 0.0)
+    j = int(np.argmax(diff / np.maximum(allow, 1e-300)))
+    return Metrics(shape_equal=True, nonfinite_equal=True, nonfinite_detail="", within_tolerance=not over.any(),
+                   max_abs_error=float(diff.max()), max_rel_error=float(rel.max()), max_ulp=None,
+                   mismatch_fraction=float(over.mean()), worst_index=(j,), worst_actual=float(got[j]),
+                   worst_expected=float(reference.values[j]), **base)
+
+
+@dataclass(frozen=True)
+class GradientPair:
+    max_abs_error: float | None
+    within_tolerance: bool
+    shape_equal: bool
+    nonfinite_detail: str = ""  # where one has NaN/Inf and the other not: "NaN in a where b is finite at 3 ..."
+    worst: dict | None = None  # {"index", "a", "b"}: the element that differs most (non-finite first)
+
+
+def gradient_pair(a, b, tol: Tolerance) -> GradientPair:
+    """Two frameworks' gradients element by element: NaN/Inf placement, then each element against the
+    allowance of both (see BACKWARD_WIDENING)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return GradientPair(None, False, False)
+    fa, fb = _as_f64(a), _as_f64(b)
+    parity = (np.isnan(fa) == np.isnan(fb)) & ((fa == np.inf) == (fb == np.inf)) & ((fa == -np.inf) == (fb == -np.inf))
+    finite = np.isfinite(fa) & np.isfinite(fb)
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(finite, np.abs(fa - fb), 0.0)
+    allow = np.maximum(element_allowance(fa, tol), element_allowance(fb, tol))
+    over = diff > allow
+    detail = ""
+    if not parity.all():
+        na, nb = int((~np.isfinite(fa) & np.isfinite(fb)).sum()), int((np.isfinite(fa) & ~np.isfinite(fb)).sum())
+        detail = ", ".join(t for t in (f"non-finite in a where b is finite at {na} position(s)" if na else "",
+                                       f"non-finite in b where a is finite at {nb} position(s)" if nb else "") if t)
+    score = np.where(~parity, np.inf, diff / np.maximum(allow, 1e-300))
+    worst = None
+    if a.size and (not parity.all() or over.any()):
+        idx = np.unravel_index(int(np.argmax(score)), a.shape) if a.ndim else ()
+        worst = {"index": [int(i) for i in idx], "a": float(fa[idx]), "b": float(fb[idx])}
+    return GradientPair(float(diff.max()) if diff.size else 0.0, bool(parity.all() and not over.any()), True,
+                        detail, worst)

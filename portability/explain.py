@@ -46,8 +46,9 @@ def explain(op, report, source: str | None = None, target: str | None = None, wi
     hazards = report.hazards
     out += ["", f"Hazards ({len(hazards)})"]
     for h in hazards:
+        where = " (backward pass)" if h.pass_ == "backward" else ""
         known = f" (known: {h.known_reason})" if h.known else ""
-        out += _wrap(f"[{h.severity}] {h.kind}{known}: {h.summary}", width, "  ", "    ")
+        out += _wrap(f"[{h.severity}] {h.kind}{where}{known}: {h.summary}", width, "  ", "    ")
         if h.fix:
             out += _wrap(f"fix: {h.fix}", width, "      ", "        ")
     if source and target:
@@ -98,7 +99,8 @@ def port_advice(op, report, live: dict, source: str, target: str) -> list[str]:
                                                          "no semantic default to carry over"))
     for h in report.hazards:
         if target in h.frameworks and h.kind != "default_argument_mismatch":
-            lines.append(f"  also for {target}: [{h.severity}] {h.kind}: {h.summary}")
+            where = " (backward pass)" if h.pass_ == "backward" else ""
+            lines.append(f"  also for {target}: [{h.severity}] {h.kind}{where}: {h.summary}")
     return lines
 
 

@@ -3,6 +3,12 @@
 A hazard is only worth reporting when it is real: numeric divergence means beyond the
 accumulation-scaled tolerance against the float64 reference; a default-argument mismatch means
 two APIs really default a semantic parameter differently (and says what that did to the outputs).
+
+The backward pass has its own kinds: ``gradient_divergence`` (a gradient beyond tolerance of the reference's
+derivative, or, where the reference has none, of another framework's gradient), ``gradient_nonfinite``
+(NaN/Inf where the reference or another framework is finite) and ``gradient_unsupported`` (no gradient,
+None, or an error). A crash or timeout is one in either pass. A backward call whose forward call already
+differs is no finding of its own: the forward hazard says it. A hazard's pass is part of its identity.
 """
 
 from __future__ import annotations
@@ -15,14 +21,16 @@ from portability.plan import framework_value
 from portability.records import Hazard, Pairwise, Result
 from portability.transforms import Ctx, UnsupportedValue
 
+BACKWARD_KINDS = ("gradient_divergence", "gradient_nonfinite", "gradient_unsupported")
 HAZARD_KINDS = (
     "numeric_divergence", "default_argument_mismatch", "unsupported", "shape_mismatch", "dtype_mismatch",
-    "nonfinite_mismatch", "error", "crash", "timeout", "default_drift", "opset_drift",
+    "nonfinite_mismatch", "error", "crash", "timeout", "default_drift", "opset_drift", *BACKWARD_KINDS,
 )
 SEVERITY = {
     "numeric_divergence": "high", "shape_mismatch": "high", "nonfinite_mismatch": "high", "crash": "high",
     "dtype_mismatch": "medium", "unsupported": "medium", "error": "medium", "timeout": "medium",
-    "default_drift": "low", "opset_drift": "high",
+    "default_drift": "low", "opset_drift": "high", "gradient_divergence": "high", "gradient_nonfinite": "high",
+    "gradient_unsupported": "medium",
 }
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 FAULTS = ("crash", "timeout")  # the call never finished: nothing was measured
@@ -84,11 +92,14 @@ def _same(a, b) -> bool:
 def classify(op, results: list[Result], pairwise: list[Pairwise], live: dict) -> list[Hazard]:
     """All hazards of one op. ``live``: (backend, label) -> {param: live default value}."""
     mine = [r for r in results if r.op == op.name]
-    hazards = _outcome_hazards(op, mine)
-    hazards += _default_hazards(op, mine, pairwise, live)
-    hazards += _opset_drift(op, mine, pairwise)
-    hazards.sort(key=lambda h: (SEVERITY_ORDER[h.severity], h.kind, h.apis))
-    return [_with_checked_alternative(h, mine) for h in _mark_known(op, hazards, mine)]
+    forward = [r for r in mine if r.pass_ == "forward"]
+    forward_pairs = [pw for pw in pairwise if pw.pass_ == "forward"]
+    hazards = _outcome_hazards(op, forward)
+    hazards += _default_hazards(op, forward, forward_pairs, live)
+    hazards += _opset_drift(op, forward, forward_pairs)
+    hazards += _backward_hazards(op, mine, [pw for pw in pairwise if pw.op == op.name and pw.pass_ == "backward"])
+    hazards.sort(key=lambda h: (SEVERITY_ORDER[h.severity], h.pass_, h.kind, h.apis))
+    return [_with_checked_alternative(h, forward) for h in _mark_known(op, hazards, mine)]
 
 
 OUTCOME_KINDS = ("numeric_divergence", "nonfinite_mismatch", "shape_mismatch", "dtype_mismatch", "error", "crash",
@@ -98,7 +109,7 @@ OUTCOME_KINDS = ("numeric_divergence", "nonfinite_mismatch", "shape_mismatch", "
 def _with_checked_alternative(h: Hazard, results: list[Result]) -> Hazard:
     """The fix of an API's own failure names another API of the same framework that this run checked on
     every case of the hazard: it ran and matched the reference there (shape, dtype, NaN/Inf, tolerance)."""
-    if h.kind not in OUTCOME_KINDS or len(h.apis) != 1 or not h.cases:
+    if h.kind not in OUTCOME_KINDS or h.pass_ != "forward" or len(h.apis) != 1 or not h.cases:
         return h
     backend, label = h.apis[0].split(":", 1)
     good: dict[str, set] = {}
@@ -157,7 +168,13 @@ def _outcome_hazard(op, kind: str, backend: str, label: str, rs: list[Result]) -
     worst = max(rs, key=lambda r: (r.max_abs_error or 0.0))
     runs = dict.fromkeys(r.case + (" in defaults mode" if r.mode == "defaults" else "") for r in rs)
     where = f"{api_id(backend, label)} on {', '.join(runs)}"
-    if kind == "numeric_divergence":
+    pass_ = rs[0].pass_
+    if pass_ == "backward":
+        wrt = ", ".join(dict.fromkeys(f"d/d{r.wrt}" for r in rs))
+        where = f"the gradient ({wrt}) of {where}"
+    if kind in BACKWARD_KINDS:
+        summary, fix = _gradient_text(op, kind, where, worst, rs)
+    elif kind == "numeric_divergence":
         ulp = f"max {worst.max_ulp:.0f} ULP, " if worst.max_ulp is not None else ""
         limits = f"rtol={worst.rtol:.2g}, atol={worst.atol:.2g}" if worst.rtol is not None else "exact comparison"
         summary = (f"{op.name}: {where} differs from the float64 reference by up to {worst.max_abs_error:.3g} "
@@ -187,8 +204,173 @@ def _outcome_hazard(op, kind: str, backend: str, label: str, rs: list[Result]) -
     if worst.status == "ok":
         divergence = {k: getattr(worst, k) for k in ("max_abs_error", "max_rel_error", "max_ulp", "mismatch_fraction")}
         divergence |= {"case": worst.case, "worst": worst.worst}
+        if pass_ == "backward":
+            divergence["wrt"] = worst.wrt
     return Hazard(op=op.name, kind=kind, frameworks=(backend,), apis=(api_id(backend, label),),
-                  severity=SEVERITY[kind], summary=summary, fix=fix, cases=cases, divergence=divergence)
+                  severity=SEVERITY[kind], summary=summary, fix=fix, cases=cases, divergence=divergence, pass_=pass_)
+
+
+# What to write so the gradients agree, per backward kind.
+GRADIENT_FIXES = {
+    "gradient_divergence": (
+        "Where the function has no derivative (a kink, a tie, a bound) each framework picks its own subgradient: "
+        "if training can sit there, state the gradient you want (torch.autograd.Function, tf.custom_gradient, "
+        "jax.custom_jvp) or write the op so every framework takes the same branch (e.g. where(x > 0, x, -x) for "
+        "abs, an explicit mask for max or clip); elsewhere, check the API's semantics in the backward pass."),
+    "gradient_nonfinite": (
+        "A NaN/Inf gradient at a singular point (a norm or sqrt at 0, log at 0, 0/0): use a safe formulation, "
+        "e.g. sqrt(sum(x**2) + eps) or the double where: where(m, f(where(m, x, safe)), fallback), so that the "
+        "branch not taken never sees the singular value; or clip the input away from it."),
+    "gradient_unsupported": (
+        "The framework gives no gradient here: write one (tf.custom_gradient, torch.autograd.Function, "
+        "jax.custom_vjp), use a differentiable API of the framework for the op, or stop the gradient explicitly "
+        "if none is intended."),
+}
+
+
+def _gradient_text(op, kind: str, where: str, worst: Result, rs: list[Result]) -> tuple[str, str]:
+    """Summary and fix of a backward hazard judged against the reference's derivative, per API."""
+    if kind == "gradient_unsupported":
+        summary = f"{op.name}: {where} has no gradient: {rs[0].message}"
+    elif kind == "gradient_nonfinite":
+        summary = (f"{op.name}: {where} is not finite where the float64 reference's derivative is "
+                   f"({worst.nonfinite_detail})")
+    elif worst.shape_equal is False:
+        summary = f"{op.name}: {where} has shape {worst.output_shape}, not the input's"
+    else:
+        at = worst.worst or {}
+        summary = (f"{op.name}: {where} differs from the float64 reference's derivative by up to "
+                   f"{worst.max_abs_error:.3g} along {worst.mismatch_fraction or 0:.0%} of the directions checked "
+                   f"(got {at.get('actual', float('nan')):.4g}, finite differences give "
+                   f"{at.get('expected', float('nan')):.4g}; rtol={worst.rtol:.2g})")
+    return summary, GRADIENT_FIXES[kind]
+
+
+def _gradient_kinds(r: Result) -> list[str]:
+    """The backward kinds of one result judged against the reference (none where the reference has no
+    derivative: then the frameworks are compared with each other)."""
+    if r.status in FAULTS:
+        return [r.status]
+    if r.status != "ok":
+        return ["gradient_unsupported"]
+    if r.shape_equal is False:
+        return ["gradient_divergence"]
+    kinds = ["dtype_mismatch"] if r.dtype_equal is False else []
+    if r.nonfinite_equal is False:
+        kinds.append("gradient_nonfinite")
+    elif r.within_tolerance is False:
+        kinds.append("gradient_divergence")
+    return kinds
+
+
+def _clean(r: Result) -> bool:
+    return r.status == "ok" and r.shape_equal is not False and r.dtype_equal is not False \
+        and r.nonfinite_equal is not False and r.within_tolerance is not False
+
+
+def _backward_hazards(op, results: list[Result], pairwise: list[Pairwise]) -> list[Hazard]:
+    """Per API against the reference's derivative, and between frameworks where the reference has none.
+    A call whose forward twin (same case, API and mode) already differs is skipped, faults apart."""
+    forward = {(r.case, r.framework, r.api, r.mode): r for r in results if r.pass_ == "forward"}
+
+    def forward_differs(r: Result) -> bool:
+        twin = forward.get((r.case, r.framework, r.api, r.mode))
+        return twin is not None and not _clean(twin)
+
+    backward = [r for r in results if r.pass_ == "backward" and r.status != "not_installed"]
+    aligned = {(r.case, r.framework, r.api, r.wrt): r for r in backward if r.mode == "aligned"}
+    groups: dict[tuple, list[Result]] = defaultdict(list)
+    for r in backward:
+        if r.mode != "aligned":
+            same = aligned.get((r.case, r.framework, r.api, r.wrt))
+            if not (r.status in FAULTS and not (same and same.status == r.status and same.message == r.message)):
+                continue
+        if r.status not in FAULTS and forward_differs(r):
+            continue
+        for kind in _gradient_kinds(r):
+            groups[(kind, r.framework, r.api)].append(r)
+    hazards = [_outcome_hazard(op, kind, backend, label, rs) for (kind, backend, label), rs in groups.items()]
+    comparable = {(r.case, api_id(r.framework, r.api), r.wrt) for r in backward if r.mode == "aligned"
+                  and r.status == "ok" and r.within_tolerance is None and r.shape_equal and not forward_differs(r)}
+    return hazards + _pairwise_gradient_hazards(op, [pw for pw in pairwise if pw.mode == "aligned"
+                                                     and (pw.case, pw.a, pw.wrt) in comparable
+                                                     and (pw.case, pw.b, pw.wrt) in comparable])
+
+
+def _pairwise_gradient_hazards(op, pairwise: list[Pairwise]) -> list[Hazard]:
+    """Where the reference has no derivative (a kink, tie or singular point), frameworks against each other:
+    per case and input, the APIs whose gradient is NaN/Inf where another one's is finite (gradient_nonfinite),
+    and, among the others, the groups of APIs that agree with each other but not across groups
+    (gradient_divergence, naming every API of every group). One hazard per kind and set of APIs, over the
+    cases where it happened."""
+    found: dict[tuple, list] = defaultdict(list)  # (kind, apis) -> [(case, wrt, pairwise records)]
+    by_case: dict[tuple, list[Pairwise]] = defaultdict(list)
+    for pw in pairwise:
+        by_case[(pw.case, pw.wrt)].append(pw)
+    for (case, wrt), pws in by_case.items():
+        nonfinite = set()
+        for pw in pws:
+            if not pw.within_tolerance and pw.nonfinite_detail:
+                nonfinite |= {side for side, name in ((pw.a, "in a where"), (pw.b, "in b where"))
+                              if name in pw.nonfinite_detail}
+        if nonfinite:
+            found[("gradient_nonfinite", tuple(sorted(nonfinite)))].append((case, wrt, pws))
+        finite = [pw for pw in pws if not pw.nonfinite_detail and pw.shape_equal]
+        groups = _agreeing_groups(finite)
+        if len(groups) > 1:
+            found[("gradient_divergence", tuple(sorted(a for g in groups for a in g)))].append((case, wrt, finite))
+    return [_pairwise_gradient_hazard(op, kind, apis, seen) for (kind, apis), seen in found.items()]
+
+
+def _agreeing_groups(pairs: list[Pairwise]) -> list[list[str]]:
+    """The APIs in groups that agree within tolerance (connected by agreeing pairs)."""
+    parent: dict[str, str] = {}
+
+    def root(a: str) -> str:
+        while parent.setdefault(a, a) != a:
+            a = parent[a]
+        return a
+
+    for pw in pairs:
+        root(pw.a), root(pw.b)
+        if pw.within_tolerance:
+            parent[root(pw.a)] = root(pw.b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for a in list(parent):
+        groups[root(a)].append(a)
+    return sorted(sorted(g) for g in groups.values())
+
+
+def _pairwise_gradient_hazard(op, kind: str, apis: tuple, seen: list) -> Hazard:
+    cases = tuple(dict.fromkeys(case for case, _, _ in seen))
+    wrt = ", ".join(dict.fromkeys(f"d/d{w}" for _, w, _ in seen))
+    bad = [pw for _, _, pws in seen for pw in pws if not pw.within_tolerance
+           and (bool(pw.nonfinite_detail) == (kind == "gradient_nonfinite"))]
+    worst = max(bad, key=lambda pw: pw.max_abs_error or 0.0)
+    at = worst.worst or {}
+    same = [pw for pw in bad if pw.case == worst.case and pw.wrt == worst.wrt and pw.worst]
+    values: dict[str, float] = {}
+    for pw in same:
+        values.setdefault(pw.a, pw.worst["a"])
+        values.setdefault(pw.b, pw.worst["b"])
+    by_value: dict[str, list[str]] = defaultdict(list)
+    for a, v in values.items():
+        by_value[f"{v:.4g}"].append(a)
+    listing = "; ".join(f"{', '.join(sorted(names))} {'gives' if len(names) == 1 else 'give'} {v}"
+                        for v, names in by_value.items())
+    where = (f"at element {tuple(at.get('index', ()))} of d/d{worst.wrt} on {worst.case} (the cotangent-weighted "
+             f"gradient): {listing}")
+    if kind == "gradient_nonfinite":
+        summary = (f"{op.name}: where the function has no derivative, the gradient ({wrt}) of {', '.join(apis)} "
+                   f"is NaN/Inf where another framework's is finite, on {', '.join(cases)}; {where}")
+    else:
+        summary = (f"{op.name}: where the function has no derivative (a kink, tie or bound), the frameworks choose "
+                   f"different gradients ({wrt}) on {', '.join(cases)}; {where}")
+    return Hazard(op=op.name, kind=kind, frameworks=tuple(dict.fromkeys(a.split(":", 1)[0] for a in apis)), apis=apis,
+                  severity=SEVERITY[kind], summary=summary, fix=GRADIENT_FIXES[kind], cases=cases, pass_="backward",
+                  divergence={"max_abs_error": worst.max_abs_error, "between": [worst.a, worst.b],
+                              "case": worst.case, "wrt": worst.wrt, "worst": worst.worst, "by_api": values,
+                              "nonfinite_detail": worst.nonfinite_detail})
 
 
 def base_label(label: str) -> str:
@@ -422,10 +604,11 @@ def _split_by_scope(op, h: Hazard, results: list[Result]) -> list[Hazard]:
     if len(set(owner.values())) == 1:
         return [h]  # no record covers any of its cases
     backend, label = h.apis[0].split(":", 1)
+    kinds = _gradient_kinds if h.pass_ == "backward" else _kinds_of
     groups: dict = defaultdict(list)
     for r in results:
-        if (r.op, r.mode, r.framework, r.api) == (h.op, "aligned", backend, label) and r.case in owner \
-                and h.kind in _kinds_of(r):
+        if (r.op, r.mode, r.framework, r.api, r.pass_) == (h.op, "aligned", backend, label, h.pass_) \
+                and r.case in owner and h.kind in kinds(r):
             groups[owner[r.case]].append(r)
     if {r.case for rs in groups.values() for r in rs} != set(h.cases):
         return [h]  # not the results it came from: left whole (and known only if a record covers all of it)
@@ -462,6 +645,8 @@ def _covers_case(record, hazard: Hazard, case: str, op) -> bool:
 def _covers_all_but_cases(record, hazard: Hazard) -> bool:
     if record.kind != hazard.kind or (record.param and record.param != hazard.param):
         return False
+    if hazard.pass_ not in record.passes:
+        return False
     if record.modes and hazard_mode(hazard.kind) not in record.modes:
         return False
     return any(n in _names(hazard) for n in record.apis)
@@ -496,11 +681,12 @@ def stale_known(op, hazards: list[Hazard], results: list[Result] | None = None) 
     covered hazard has; ``detail`` says it in words."""
     mine = [h for h in hazards if h.op == op.name]
     ran = None if results is None else _ran_names(op, results)
+    passes = None if results is None else {r.pass_ for r in results if r.op == op.name}
     out = []
     for k in op.known:
         cases = [c for c in op.cases if _case_in_scope(k, c.name, op)]
         apis = [a for a in k.apis if ran is None or a in ran]
-        if not cases or not apis:
+        if not cases or not apis or (passes is not None and not set(k.passes) & passes):
             continue  # the run did not exercise it
         hit = [h for h in mine if known_matches(k, h, op)]
         if not hit:
@@ -522,8 +708,8 @@ def stale_known(op, hazards: list[Hazard], results: list[Result] | None = None) 
             part = "scope"
             detail = "; ".join(f"{key} {', '.join(v)}" for key, v in unmatched.items()) + " match no hazard"
         out.append({"op": op.name, "kind": k.kind, "apis": list(k.apis), "param": k.param, "cases": list(k.cases),
-                    "dtypes": list(k.dtypes), "modes": list(k.modes), "reason": k.reason, "source": k.source,
-                    "part": part, "unmatched": unmatched, "detail": detail})
+                    "dtypes": list(k.dtypes), "modes": list(k.modes), "passes": list(k.passes), "reason": k.reason,
+                    "source": k.source, "part": part, "unmatched": unmatched, "detail": detail})
     return out
 
 

@@ -134,6 +134,29 @@ def _wide_code(shape, low=-30.0, high=30.0):
     return _uniform_code(shape, low, high)
 
 
+def _kinks(rng, shape, values=(0.0,), fraction=0.25, scale=1.0):
+    """Normal, with a fraction of the elements exactly at the given points (the kinks and bounds of a
+    piecewise function: 0 for relu and abs, 6 for relu6, the clip bounds), where frameworks choose a
+    subgradient. At least one element of each value."""
+    x = rng.normal(0.0, scale, size=shape)
+    flat = x.reshape(-1)
+    points = np.asarray(values, dtype=np.float64)
+    n = min(max(len(points), int(fraction * flat.size)), flat.size)
+    where = rng.choice(flat.size, size=n, replace=False)
+    flat[where] = points[np.arange(n) % len(points)]
+    return x
+
+
+def _kinks_code(shape, values=(0.0,), fraction=0.25, scale=1.0):
+    return [
+        f"v = rng.normal(0.0, {literal(scale)}, size={shape})",
+        f"points = np.asarray({literal(list(values))}, dtype=np.float64)",
+        f"n = min(max(len(points), int({literal(fraction)} * v.size)), v.size)",
+        "where = rng.choice(v.size, size=n, replace=False)",
+        "v.reshape(-1)[where] = points[np.arange(n) % len(points)]",
+    ]
+
+
 GENERATORS: dict[str, Generator] = {
     "normal": Generator(_normal, "normal(loc=0, scale=1)", _normal_code),
     "uniform": Generator(_uniform, "uniform in [low=-1, high=1)", _uniform_code),
@@ -146,6 +169,8 @@ GENERATORS: dict[str, Generator] = {
     "arange": Generator(_arange, "0, 1, 2, ... in row-major order", _arange_code),
     "constant": Generator(_constant, "every element equal to value", _constant_code),
     "wide": Generator(_wide, "uniform in [-30, 30): saturating magnitudes", _wide_code),
+    "kinks": Generator(_kinks, "normal(scale=1) with a fraction (0.25) of elements exactly at values (0): kinks, "
+                       "bounds", _kinks_code),
 }
 
 
@@ -202,6 +227,20 @@ def cast(values: np.ndarray, dtype: str) -> np.ndarray:
 
 def make_inputs(case, seed: int, op: str) -> dict[str, np.ndarray]:
     return {spec.name: make_input(spec, seed, op, case.name) for spec in case.inputs}
+
+
+def cotangent(shape, dtype: str, seed: int, op: str, case: str, output: int) -> np.ndarray:
+    """The cotangent of one output of a case, shared by every framework's backward pass: normal(0, 1) from
+    its own stream (the seed of an input named `cotangent:<output>`), in the case's dtype."""
+    rng = np.random.default_rng(input_seed(seed, op, case, f"cotangent:{output}"))
+    return cast(rng.normal(0.0, 1.0, size=tuple(shape)), dtype)
+
+
+def cotangent_snippet(name: str, shape, dtype: str, seed: int, op: str, case: str, output: int) -> list[str]:
+    """Standalone NumPy lines that rebuild ``cotangent`` bit for bit, as ``name``."""
+    cast_to = "ml_dtypes.bfloat16" if dtype == "bfloat16" else f"np.{dtype}"
+    return [f"rng = np.random.default_rng({input_seed(seed, op, case, f'cotangent:{output}')})",
+            f"{name} = rng.normal(0.0, 1.0, size={tuple(shape)}).astype({cast_to})"]
 
 
 def summarize(array: np.ndarray) -> dict:

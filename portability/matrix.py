@@ -16,8 +16,9 @@ ran, so shards from any machine merge the same way. Merging gives one matrix who
 and, separately, ``default_changes``: the live default of a semantic parameter (read from the API's
 signature by each shard) differs between the two versions.
 
-``diff_reports`` compares two reports by hazard identity ``(op, kind, sorted apis, param)`` and case
-(``unit_cases``): a new diverging case of an API that already had a hazard is new.
+``diff_reports`` compares two reports by hazard identity ``(op, kind, sorted apis, param, pass)`` and case
+(``unit_cases``): a new diverging case of an API that already had a hazard is new, and a backward hazard is
+never the same as a forward one (a report before format 3 has forward hazards only).
 Pure functions on report dicts; nothing here imports a framework.
 """
 
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from portability.cells import cell_state
 from portability.hazards import SEVERITY_ORDER, per_case
-from portability.report.jsonio import FORMAT_VERSION
+from portability.report.jsonio import FORMAT_VERSION, pass_of
 from portability.report.validate import report_kind
 
 DRIFT_KINDS = ("outputs", "support", "status", "hazard_appeared", "hazard_disappeared", "hazard_changed",
@@ -42,8 +43,8 @@ DRIFT_KINDS = ("outputs", "support", "status", "hazard_appeared", "hazard_disapp
 
 
 def hazard_key(h: dict) -> tuple:
-    """The stable identity of a hazard across runs: (op, kind, sorted apis, param)."""
-    return (h["op"], h["kind"], tuple(sorted(h.get("apis") or ())), h.get("param") or "")
+    """The stable identity of a hazard across runs: (op, kind, sorted apis, param, pass)."""
+    return (h["op"], h["kind"], tuple(sorted(h.get("apis") or ())), h.get("param") or "", pass_of(h))
 
 
 def unit_cases(h: dict) -> list[str]:
@@ -60,8 +61,9 @@ def hazard_units(h: dict, key=hazard_key) -> list[tuple]:
 
 
 def key_text(key: tuple, cases=()) -> str:
-    op, kind, apis, param = key
-    return f"{op}/{kind}/{'+'.join(apis)}" + (f"/{param}" if param else "") + (f"@{','.join(cases)}" if cases else "")
+    op, kind, apis, param, pass_ = key
+    return (f"{op}/{kind}/{'+'.join(apis)}" + (f"/{param}" if param else "")
+            + ("/backward" if pass_ == "backward" else "") + (f"@{','.join(cases)}" if cases else ""))
 
 
 def match_units(old: list[dict], new: list[dict], key=hazard_key):
@@ -324,7 +326,7 @@ class _ColumnView:
         self.results: dict[str, dict[tuple, dict]] = defaultdict(dict)
         for r in shard.get("results", []):
             if r.get("framework") == fw:
-                self.results[r["op"]][(r["api"], r["case"], r["mode"])] = r
+                self.results[r["op"]][(r["api"], r["case"], r["mode"], pass_of(r), r.get("wrt") or "")] = r
         self.hazards: dict[str, list[dict]] = defaultdict(list)
         for h in shard.get("hazards", []):
             if fw in (h.get("frameworks") or ()):
@@ -336,7 +338,7 @@ class _ColumnView:
     def fw_key(self, h: dict) -> tuple:
         """A hazard's identity restricted to this framework's APIs (other frameworks may be in other shards)."""
         mine = tuple(sorted(a for a in h.get("apis") or () if a.split(":", 1)[0] == self.fw))
-        return (h["kind"], mine, h.get("param") or "")
+        return (h["kind"], mine, h.get("param") or "", pass_of(h))
 
     def live_defaults(self, op: str) -> dict[str, dict]:
         return {a["api"]: {"live": a.get("live_defaults") or {}, "documented": a.get("documented_defaults") or {},
@@ -352,7 +354,7 @@ class _ColumnView:
         statuses = _count(r["status"] for r in rs)
         hz = self.hazards.get(op, [])
         open_ = [h for h in hz if not h.get("known")]
-        aligned = [r for r in rs if r["mode"] == "aligned" and r["status"] == "ok"]
+        aligned = [r for r in rs if r["mode"] == "aligned" and r["status"] == "ok" and pass_of(r) == "forward"]
         errs = [r["max_abs_error"] for r in aligned if isinstance(r.get("max_abs_error"), (int, float))]
         cell = cell_state(rs, hz, True)  # the one rule the terminal and the run page use
         return {
@@ -431,7 +433,9 @@ def _result_drift(op, fw, a, b, va: _ColumnView, vb: _ColumnView, outputs_compar
                 g["detail"] = f"{case}/{mode}: {detail}"
 
     for key in list(dict.fromkeys(list(ra_all) + list(rb_all))):
-        api, case, mode = key
+        api, case, mode, pass_, wrt = key
+        if pass_ == "backward":  # the backward pass shows as its own api: "<api> d/d<wrt>"
+            api = f"{api} d/d{wrt}"
         ra, rb = ra_all.get(key), rb_all.get(key)
         if ra is None or rb is None:
             add("coverage", api, case, mode, f"ran in {a if rb is None else b} only")

@@ -6,6 +6,9 @@ importing any framework; workers only execute plans.
 Modes:
 - ``aligned``: every parameter passed explicitly at its canonical value;
 - ``defaults``: parameters the API documents a default for are omitted, as a naive port writes it.
+
+Passes: a plan with ``wrt`` is the backward pass of the same call: the vector-Jacobian product of its
+float outputs, with the case's shared cotangents, with respect to those canonical inputs.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from portability.layouts import inverse, permutation
+from portability.spec import PASSES
 from portability.transforms import TRANSFORMS, Ctx, NotExpressible, UnsupportedValue
 
 MODES = ("aligned", "defaults")
+__all__ = ["MODES", "PASSES", "CallPlan", "plan_call", "api_wrt", "differentiated", "cotangent_name"]
 
 
 @dataclass(frozen=True)
@@ -61,12 +66,59 @@ class CallPlan:
     omitted: tuple = field(default_factory=tuple)  # semantic params left to the API default
     not_expressible: bool = False  # `unsupported` is a gap of this checker, not of the framework
     reads: tuple = ()  # outputs read back after the call: inputs updated in place, or layer attributes
+    wrt: tuple = ()  # backward pass: the canonical inputs to differentiate (empty: the forward pass)
+    float_outputs: tuple = ()  # backward pass: True for each output the cotangents weight (float outputs)
+
+    @property
+    def pass_(self) -> str:
+        return "backward" if self.wrt else "forward"
 
 
-def plan_call(op, api, case, mode: str, shapes: dict) -> CallPlan:
-    """Plan one call; an unsupported value becomes a plan that carries the reason instead of args."""
+def cotangent_name(index: int) -> str:
+    """Where a case's arrays keep the shared cotangent of output ``index`` (no input name has a colon)."""
+    return f"cotangent:{index}"
+
+
+def api_wrt(op, api, case) -> tuple[str, ...]:
+    """The inputs of ``case`` the backward pass of ``api`` differentiates: the op's differentiable inputs
+    that the API takes (as an argument, a layer weight, or the source of a derived weight)."""
+    if api.unsupported or api.not_expressible:
+        return ()
+    taken = set(api.kwargs.values()) | set(api.weights.values())
+    for a in api.args:
+        taken |= set(a) if isinstance(a, tuple) else {a} if isinstance(a, str) else set()
+    for _, sources in api.derive.values():
+        taken |= set(sources)
+    return tuple(n for n in op.wrt(case) if n in taken)
+
+
+def differentiated(plan: CallPlan) -> tuple[str, ...]:
+    """The names an adapter differentiates for a backward plan: the inputs the call itself takes (arguments,
+    layer weights) that are wrt inputs or derived from one; the worker pulls a derived weight's gradient back
+    to its sources (portability.array_transforms.pullback)."""
+    depends = set(plan.wrt)
+    for derived, (_, sources) in plan.derive.items():  # in declaration order: later ones may use earlier
+        if depends & set(sources):
+            depends.add(derived)
+    return tuple(n for n in dict.fromkeys(_direct_inputs(plan)) if n in depends)
+
+
+def _direct_inputs(plan: CallPlan) -> list[str]:
+    names = []
+    for item in [*plan.args, *plan.kwargs.values()]:
+        for i in item if isinstance(item, tuple) else (item,):
+            if isinstance(i, Input):
+                names.append(i.name)
+    return names + list(plan.weights.values())
+
+
+def plan_call(op, api, case, mode: str, shapes: dict, pass_: str = "forward") -> CallPlan:
+    """Plan one call; an unsupported value becomes a plan that carries the reason instead of args.
+    ``pass_="backward"`` plans its vector-Jacobian product with respect to ``api_wrt``."""
     base = dict(backend_key=api.framework, call=api.call, label=api.label, kind=api.kind, reads=api.reads,
                 outputs=api.outputs, n_outputs=len(op.outputs), opset=api.opset, output_squeeze=api.output_squeeze)
+    if pass_ == "backward":
+        base |= dict(wrt=api_wrt(op, api, case), float_outputs=tuple(o.kind == "float" for o in op.outputs))
     if api.unsupported:
         return _unsupported(base, api.unsupported)
     if api.not_expressible:

@@ -3,7 +3,9 @@
     pytest --portability [CATALOG...] [--portability-frameworks numpy,onnxruntime] [-k ...] [-n 4]
 
 Each op x case x framework API of the catalog files given (YAML files or folders; the bundled
-catalog when no path is given) becomes one test item, ``<op>[<case>-<framework>:<api>]``. The
+catalog when no path is given) becomes one test item, ``<op>[<case>-<framework>:<api>]``, and a second one
+for its backward pass, ``<op>[<case>-<framework>:<api>-backward]``, where the framework differentiates and
+the op has inputs to differentiate in that case (``--portability-passes`` chooses). The
 checker runs once per catalog file before the first item (all selected ops and frameworks together,
 in its usual isolated workers), then each item reports its share:
 
@@ -48,6 +50,8 @@ def pytest_addoption(parser):
     g.addoption("--portability-fail-on", metavar="KINDS", default="any",
                 help="comma-separated hazard kinds that fail an item, or 'any' (default); a hazard of another kind "
                      "is an xfail with its summary. An API that is unsupported for a case is always a skip.")
+    g.addoption("--portability-passes", metavar="LIST", default="forward,backward",
+                help="forward, backward or both (default): an item per op x case x API and pass")
 
 
 class _State:
@@ -61,6 +65,13 @@ class _State:
                 raise pytest.UsageError(f"--portability-frameworks: unknown framework {n!r} "
                                         f"(known: {', '.join(BACKENDS)})")
         self.backends = [b for b in BACKENDS if names is None or b in names]
+        from portability.plan import PASSES
+
+        passes = [t.strip() for t in config.getoption("portability_passes").split(",") if t.strip()]
+        for p in passes:
+            if p not in PASSES:
+                raise pytest.UsageError(f"--portability-passes: unknown pass {p!r} (known: {', '.join(PASSES)})")
+        self.passes = tuple(p for p in PASSES if p in passes) or ("forward",)
         self.seed = config.getoption("portability_seed")
         self.timeout = config.getoption("portability_timeout")
         self.baseline_path = config.getoption("portability_baseline")
@@ -125,7 +136,8 @@ class CatalogFile(pytest.File):
 
     def collect(self):
         from portability.errors import UsageError
-        from portability.frameworks import BACKENDS
+        from portability.frameworks import BACKENDS, no_backward
+        from portability.plan import api_wrt
         from portability.spec import load_catalog
 
         state = _state(self.config)
@@ -138,12 +150,17 @@ class CatalogFile(pytest.File):
             for case in op.cases:
                 for backend in state.backends:
                     for api in op.apis_for(BACKENDS[backend].catalog_key):
-                        item = PortabilityItem.from_parent(
-                            self, name=f"{op.name}[{case.name}-{backend}:{api.label}]",
-                            op=op.name, case=case.name, backend=backend, api=api.label)
-                        item.add_marker(pytest.mark.portability)
-                        item.add_marker(pytest.mark.xdist_group(op.name))
-                        yield item
+                        for pass_ in state.passes:
+                            if pass_ == "backward" and (no_backward(BACKENDS[backend].module) or api.unsupported
+                                                        or not api_wrt(op, api, case)):
+                                continue
+                            suffix = "-backward" if pass_ == "backward" else ""
+                            item = PortabilityItem.from_parent(
+                                self, name=f"{op.name}[{case.name}-{backend}:{api.label}{suffix}]",
+                                op=op.name, case=case.name, backend=backend, api=api.label, pass_=pass_)
+                            item.add_marker(pytest.mark.portability)
+                            item.add_marker(pytest.mark.xdist_group(op.name))
+                            yield item
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CatalogError):
@@ -166,8 +183,9 @@ class CatalogFile(pytest.File):
                 from portability.check import run_check
                 from portability.report import jsonio
 
+                passes = [p for p in state.passes if any(i.pass_ == p and i.op in ops for i in items)] or ["forward"]
                 report = run_check(self.catalog, ops=sorted(ops), backends=backends, seed=state.seed,
-                                   timeout=state.timeout, progress=False)
+                                   timeout=state.timeout, progress=False, passes=passes)
                 self._reports[key] = jsonio.to_dict(report)
             except Exception as exc:  # every item of the selection reports it
                 self._reports[key] = exc
@@ -206,20 +224,26 @@ class HazardFailure(Exception):
 
 
 class PortabilityItem(pytest.Item):
-    def __init__(self, *, op: str, case: str, backend: str, api: str, **kwargs):
+    def __init__(self, *, op: str, case: str, backend: str, api: str, pass_: str = "forward", **kwargs):
         super().__init__(**kwargs)
-        self.op, self.case, self.backend, self.api = op, case, backend, api
+        self.op, self.case, self.backend, self.api, self.pass_ = op, case, backend, api, pass_
 
     @property
     def api_id(self) -> str:
         return f"{self.backend}:{self.api}"
 
     def runtest(self):
+        from portability.report.jsonio import pass_of
+
         data = self.parent.report_for(self)
         results = [r for r in data["results"] if r["op"] == self.op and r["case"] == self.case
-                   and r["framework"] == self.backend and r["api"] == self.api]
+                   and r["framework"] == self.backend and r["api"] == self.api and pass_of(r) == self.pass_]
         if results and all(r["status"] == "not_installed" for r in results):
             pytest.skip(f"{self.backend} is not installed: {results[0].get('message') or ''}".rstrip(": "))
+        if self.pass_ == "backward" and not results:
+            op = next((o for o in data["ops"] if o["name"] == self.op), {})
+            why = next((c.get("backward_skipped") for c in op.get("cases", []) if c.get("name") == self.case), None)
+            pytest.skip(f"no backward pass on this case: {why or 'nothing was differentiated'}")
         if results and all(r["status"] in ("unsupported", "not_expressible") for r in results):
             # as pytest skips what does not apply: the framework lacks the op or this value
             pytest.skip(f"{self.api_id} is unsupported here: {results[0].get('message') or ''}".rstrip(": "))
@@ -227,7 +251,8 @@ class PortabilityItem(pytest.Item):
         from portability.matrix import hazard_key, unit_cases
 
         mine = [h for h in data["hazards"] if h["op"] == self.op and self.api_id in h["apis"]
-                and (not h.get("cases") or self.case in h["cases"]) and h["kind"] != "unsupported"]
+                and pass_of(h) == self.pass_ and (not h.get("cases") or self.case in h["cases"])
+                and h["kind"] != "unsupported"]
         # the baseline excuses a hazard on this item's case, not the same hazard on another case
         new = [h for h in mine if not h.get("known")
                and (hazard_key(h), self.case if self.case in unit_cases(h) else "") not in state.baseline]
@@ -260,7 +285,8 @@ class PortabilityItem(pytest.Item):
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
-        return self.path, None, f"{self.op}[{self.case}] {self.api_id}"
+        suffix = " backward" if self.pass_ == "backward" else ""
+        return self.path, None, f"{self.op}[{self.case}] {self.api_id}{suffix}"
 
 
 @pytest.hookimpl(hookwrapper=True)

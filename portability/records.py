@@ -1,4 +1,7 @@
-"""Plain, frozen records that flow from the checker to the reporters (terminal, JSON, HTML)."""
+"""Plain, frozen records that flow from the checker to the reporters (terminal, JSON, HTML).
+
+``pass_`` is written ``pass`` in the JSON report (a Python keyword cannot name a field): forward, or
+backward (the vector-Jacobian product, with respect to the input named by ``wrt``)."""
 
 from __future__ import annotations
 
@@ -37,6 +40,8 @@ class Result:
     atol: float | None = None
     elapsed_s: float = 0.0
     opset: int | None = None  # ONNX: the opset the node was built at (the label ends in @opset)
+    pass_: str = "forward"  # forward | backward
+    wrt: str | None = None  # backward: the input differentiated
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,10 @@ class Pairwise:
     max_ulp: float | None
     within_tolerance: bool
     shape_equal: bool = True
+    pass_: str = "forward"
+    wrt: str | None = None  # backward: the input whose gradients are compared
+    nonfinite_detail: str = ""  # backward: NaN/Inf in one gradient where the other is finite
+    worst: dict | None = None  # backward: {"index", "a", "b"} of the element that differs most
 
 
 @dataclass(frozen=True)
@@ -73,3 +82,4 @@ class Hazard:
     known_source: str | None = None
     recipes: tuple = ()  # portability.recipes.Recipe, one per (source -> target) port (default mismatches)
     fix_verified: bool | None = None  # every recipe ran and made its target agree with its source
+    pass_: str = "forward"  # the pass it was found in: part of its identity

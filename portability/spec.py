@@ -21,6 +21,8 @@ from portability.errors import CatalogError
 from portability.frameworks import BACKENDS, CATALOG_KEYS
 
 DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
+FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
+PASSES = ("forward", "backward")  # forward: the op's outputs; backward: their vector-Jacobian product
 OUTPUT_KINDS = ("float", "index", "int", "bool")
 API_KINDS = ("function", "layer")
 MAX_RANK = 8
@@ -120,6 +122,7 @@ class KnownHazard:
     dtypes: tuple[str, ...] = ()  # case dtypes (a sweep's `case@float16` has float16)
     modes: tuple[str, ...] = ()  # aligned | defaults: the mode the hazard was seen in
     workaround: str | None = None  # what a port writes instead, as the framework documents it
+    passes: tuple[str, ...] = ("forward",)  # forward | backward: gradient_* kinds default to backward, others forward
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,9 @@ class OpSpec:
     tolerance: dict  # dtype -> Tolerance (overrides of the table in portability.compare)
     tolerance_reason: str | None
     known: tuple[KnownHazard, ...] = ()
+    # The inputs the backward pass differentiates: None = every float input of a case; () = none (an op whose
+    # outputs are piecewise constant: floor, sign, ...). Ops without float outputs have no backward pass either.
+    differentiable: tuple[str, ...] | None = None
 
     @property
     def semantic_params(self) -> list[str]:
@@ -144,6 +150,14 @@ class OpSpec:
 
     def apis_for(self, catalog_key: str) -> list[ApiSpec]:
         return [a for a in self.apis if a.framework == catalog_key]
+
+    def wrt(self, case: CaseSpec) -> tuple[str, ...]:
+        """The inputs of ``case`` the backward pass differentiates: float inputs the op does not opt out of,
+        and none when the op has no float output."""
+        if not any(o.kind == "float" for o in self.outputs):
+            return ()
+        return tuple(i.name for i in case.inputs if i.dtype in FLOAT_DTYPES
+                     and (self.differentiable is None or i.name in self.differentiable))
 
 
 @dataclass(frozen=True)
@@ -217,7 +231,7 @@ class _Where:
 
 _OP_KEYS = {
     "name", "category", "summary", "sources", "params", "dtype", "inputs", "cases", "outputs",
-    "reference", "apis", "tolerance", "accumulation", "known",
+    "reference", "apis", "tolerance", "accumulation", "known", "differentiable",
 }
 _API_KEYS = {
     "call", "label", "kind", "args", "kwargs", "params", "constants", "call_kwargs", "fixed", "defaults",
@@ -302,6 +316,7 @@ def _load_op(where: _Where, entry) -> OpSpec:
     _check_reads(where.at("reference"), reference, params, cases)
     known = tuple(_load_known(where.at(f"known.{i}"), k, [c.name for c in cases])
                   for i, k in enumerate(entry.get("known", [])))
+    differentiable = _load_differentiable(where.at("differentiable"), entry.get("differentiable", True), input_names)
     return OpSpec(
         name=name,
         category=where.at("category").typed(entry["category"], str, "a string"),
@@ -316,7 +331,21 @@ def _load_op(where: _Where, entry) -> OpSpec:
         tolerance=tol,
         tolerance_reason=reason,
         known=known,
+        differentiable=differentiable,
     )
+
+
+def _load_differentiable(where: _Where, raw, input_names: set[str]) -> tuple[str, ...] | None:
+    """`true` (the default: every float input), `false` (no backward pass), or the inputs to differentiate."""
+    if raw is True:
+        return None
+    if raw is False:
+        return ()
+    names = where.str_list(raw)
+    for i, name in enumerate(names):
+        if name not in input_names:
+            where.at(str(i)).fail(f"no input named {name!r}")
+    return names
 
 
 def _dtype(where: _Where, value) -> str:
@@ -453,10 +482,10 @@ def _load_tolerance(where: _Where, raw):
 def _load_known(where: _Where, raw, case_names: list[str]) -> KnownHazard:
     from fnmatch import fnmatchcase
 
-    from portability.hazards import HAZARD_KINDS
+    from portability.hazards import BACKWARD_KINDS, HAZARD_KINDS
     from portability.plan import MODES
 
-    where.mapping(raw, {"kind", "apis", "reason", "source", "param", "cases", "dtypes", "modes", "workaround"},
+    where.mapping(raw, {"kind", "apis", "reason", "source", "param", "cases", "dtypes", "modes", "passes", "workaround"},
                   {"kind", "apis", "reason", "source"})
     if raw["kind"] not in HAZARD_KINDS:
         where.at("kind").fail(f"unknown hazard kind {raw['kind']!r}")
@@ -474,11 +503,18 @@ def _load_known(where: _Where, raw, case_names: list[str]) -> KnownHazard:
     for i, m in enumerate(modes):
         if m not in MODES:
             where.at(f"modes.{i}").fail(f"unknown mode {m!r} (known: {', '.join(MODES)})")
+    gradient_kind = raw["kind"] in BACKWARD_KINDS
+    passes = where.at("passes").str_list(raw.get("passes", ["backward" if gradient_kind else "forward"]))
+    for i, p in enumerate(passes):
+        if p not in PASSES:
+            where.at(f"passes.{i}").fail(f"unknown pass {p!r} (known: {', '.join(PASSES)})")
+        if gradient_kind and p != "backward":
+            where.at(f"passes.{i}").fail(f"a {raw['kind']} hazard is found in the backward pass only")
     workaround = raw.get("workaround")
     if workaround is not None:
         where.at("workaround").typed(workaround, str, "a sentence")
     return KnownHazard(raw["kind"], where.at("apis").str_list(raw["apis"]), raw["reason"], raw["source"],
-                       raw.get("param"), cases, dtypes, modes, workaround)
+                       raw.get("param"), cases, dtypes, modes, workaround=workaround, passes=passes)
 
 
 def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str]) -> ApiSpec:

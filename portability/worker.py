@@ -1,8 +1,9 @@
 """One framework's long-lived worker: ``python -m portability.worker FD MODULE SETTINGS`` (never forked).
 
 The parent sends ``("run", task_id, plan, arrays)`` or ``("defaults", requests)``; the worker
-answers with one reply each. Framework exceptions become statuses here; a crash or hang is seen
-by the parent (see ``portability.runner``) and never reaches this code.
+answers with one reply each. A plan with ``wrt`` is a backward pass: its outputs are the gradients
+of those inputs, in order (None where the framework has none). Framework exceptions become statuses
+here; a crash or hang is seen by the parent (see ``portability.runner``) and never reaches this code.
 """
 
 from __future__ import annotations
@@ -72,26 +73,44 @@ def _with_derived(plan, arrays):
 
 def run_batch(mod, items):
     """[(task_id, plan, arrays)] -> [(task_id, status, outputs, message, elapsed)]: one program when the
-    adapter can (``execute_batch``). A batch with a call that cannot join (data-dependent shapes, an
-    error) is split in halves until that call runs alone, with its own outcome."""
+    adapter can (``execute_batch``). A call the adapter leaves out (its exception in its place) runs alone;
+    a batch that fails as a whole is split in halves until the call that breaks it runs alone, with its own
+    outcome."""
     batch = getattr(mod, "execute_batch", None)
     if batch is None or len(items) == 1:
         return [run_one(mod, *item)[1:] for item in items]
     start = time.perf_counter()
     try:
-        results = batch([(plan, _with_derived(plan, arrays)) for _, plan, arrays in items])
+        prepared = [(plan, _with_derived(plan, arrays)) for _, plan, arrays in items]
+        results = [r if isinstance(r, Exception) else _finish(plan, a, r)
+                   for (plan, a), r in zip(prepared, batch(prepared), strict=True)]
     except Exception:
         half = len(items) // 2
         return run_batch(mod, items[:half]) + run_batch(mod, items[half:])
     each = (time.perf_counter() - start) / len(items)
-    return [(task_id, "ok", outputs, "", each) for (task_id, _, _), outputs in zip(items, results, strict=True)]
+    # a call the adapter left out of the batch (its exception in its place) runs alone, for its own outcome
+    return [run_one(mod, *item)[1:] if isinstance(outputs, Exception) else (item[0], "ok", outputs, "", each)
+            for item, outputs in zip(items, results, strict=True)]
+
+
+def _finish(plan, arrays, result):
+    """A forward result as it is; a backward one ({name: gradient}, from ``vjp`` or a batch) as one entry per
+    ``plan.wrt`` input: the gradients of derived weights pulled back to their sources, then None where the
+    framework gave none, or its reason (a string)."""
+    if not plan.wrt:
+        return result
+    from portability.array_transforms import pullback
+
+    grads = pullback(plan.derive, arrays, {k: v for k, v in result.items() if not isinstance(v, str)})
+    reasons = {k: v for k, v in result.items() if isinstance(v, str)}
+    return [reasons.get(name, grads.get(name)) for name in plan.wrt]
 
 
 def run_one(mod, task_id, plan, arrays):
     start = time.perf_counter()
     try:
         arrays = _with_derived(plan, arrays)
-        outputs = mod.execute(plan, arrays)
+        outputs = _finish(plan, arrays, mod.vjp(plan, arrays) if plan.wrt else mod.execute(plan, arrays))
     except Exception as exc:
         status = classify_exception(exc)
         message = f"{type(exc).__name__}: {exc}".strip()

@@ -253,3 +253,23 @@ def test_without_javascript_the_matrix_is_complete(site, tmp_path, sample):
     assert visible_rows(dom) == [f"row-{o['name']}" for o in sample["ops"]]  # the filter simply does nothing
     assert len(dom.all("article", "hazard")) == len(sample["hazards"])
     assert len(dom.all("li", "port-item")) == len(sample["hazards"])
+
+
+def test_the_pass_switch_shows_the_backward_view(tmp_path):
+    """?pass=backward redraws each matrix cell from its backward view; no page errors."""
+    from test_html import with_backward
+
+    report = with_backward(json.loads(SAMPLE.read_text(encoding="utf-8")))
+    page = tmp_path / "grads.html"
+    html.write(report, page)
+    p = _run(_flags(tmp_path / "profile") + ["--enable-logging=stderr", "--v=0", "--virtual-time-budget=3000",
+                                             "--dump-dom", page.as_uri() + "?pass=backward"])
+    assert p.returncode == 0, p.stderr[-2000:]
+    dom = Dom(p.stdout)
+    assert dom.first("body").get("data-js") == "ready" and "data-js-error" not in dom.first("body")
+    assert not page_errors(p.stderr)
+    assert dom.by_id("matrix-table")["data-pass"] == "backward"
+    cells = {a["data-fw"]: a for t, a in dom.tags if t == "td" and "gelu" in a.get("title", "") and "data-fw" in a}
+    assert "st-forward-only" in cells["numpy"]["class"] and "st-ok" in cells["torch"]["class"]
+    assert "st-high" in cells["jax"]["class"]
+    assert dom.by_id("row-gelu")["data-hazards"] == "1"

@@ -255,3 +255,31 @@ ops:
         f"portability: error: cannot write the report {folder / 'r.json'}: [Errno 17] File exists: '{folder}'"]
     assert "slow" in out and f"wrote {html}" in out
     assert "ended in timeout" in html.read_text()
+
+
+def test_passes_choose_forward_backward_or_both(tmp_path):
+    """The default run checks both passes; --passes forward checks the outputs only; the JSON says which."""
+    both, fwd = tmp_path / "both.json", tmp_path / "fwd.json"
+    args = ("run", str(DATA / "roundtrip.yaml"), "--ops", "tanh", "--frameworks", "numpy,torch,jax", "--html", "")
+    assert run_cli(*args, "--json", str(both)).returncode == 0
+    assert run_cli(*args, "--json", str(fwd), "--passes", "forward").returncode == 0
+    b, f = json.loads(both.read_text()), json.loads(fwd.read_text())
+    assert b["format_version"] == 3 and b["environment"]["passes"] == ["forward", "backward"]
+    assert {(r["pass"], r["wrt"]) for r in b["results"]} >= {("forward", None), ("backward", "x")}
+    assert {r["framework"] for r in b["results"] if r["pass"] == "backward"} <= {"torch", "jax"}
+    assert b["environment"]["inference_only"]["numpy"].startswith("NumPy has no automatic differentiation")
+    assert f["environment"]["passes"] == ["forward"] and {r["pass"] for r in f["results"]} == {"forward"}
+    proc = run_cli("run", "--passes", "sideways", "--quiet")
+    assert proc.returncode == 2 and "--passes: unknown pass 'sideways'" in proc.stderr
+
+
+def test_coverage_says_which_ops_have_a_backward_pass_and_which_backends_run_forward_only():
+    proc = run_cli("list", "--coverage")
+    assert proc.returncode == 0, proc.stderr
+    header = next(ln for ln in proc.stdout.splitlines() if ln.startswith("op "))
+    assert header.split()[-1] == "backward"
+    rows = {ln.split()[0]: ln.split()[-1] for ln in proc.stdout.splitlines()
+            if ln and ln.split()[0] in ("abs", "floor")}
+    assert rows == {"abs": "✓", "floor": "-"}
+    for backend in ("numpy", "onnxruntime", "onnx-reference"):
+        assert sum(ln.startswith(f"{backend}: forward only: ") for ln in proc.stdout.splitlines()) == 1

@@ -378,3 +378,46 @@ def html_escape(s: str) -> str:
     from markupsafe import escape
 
     return str(escape(s))
+
+
+def with_backward(sample: dict) -> dict:
+    """The sample report as format 3 with a backward pass: gelu's gradients in torch and jax, where jax's
+    diverges (a backward hazard), numpy forward only."""
+    report = copy.deepcopy(sample)
+    report["format_version"] = 3
+    report["environment"] |= {"passes": ["forward", "backward"],
+                              "inference_only": {"numpy": "NumPy has no automatic differentiation"}}
+    base = {k: v for k, v in report["results"][0].items()} | {"op": "gelu", "case": "exact", "mode": "aligned",
+                                                              "status": "ok", "pass": "backward", "wrt": "x",
+                                                              "shape_equal": True, "dtype_equal": True,
+                                                              "nonfinite_equal": True, "message": ""}
+    report["results"] += [base | {"framework": "torch", "api": "torch.nn.functional.gelu", "within_tolerance": True,
+                                  "max_abs_error": 1e-7, "max_rel_error": 2e-8},
+                          base | {"framework": "jax", "api": "jax.nn.gelu", "within_tolerance": False,
+                                  "max_abs_error": 0.4, "max_rel_error": 0.1,
+                                  "worst": {"index": [1], "actual": 1.0, "expected": 0.6}}]
+    report["hazards"].append({"op": "gelu", "kind": "gradient_divergence", "pass": "backward", "frameworks": ["jax"],
+                              "apis": ["jax:jax.nn.gelu"], "severity": "high", "cases": ["exact"], "known": False,
+                              "summary": "gelu: the gradient (d/dx) of jax:jax.nn.gelu differs", "fix": "write it",
+                              "divergence": {"max_abs_error": 0.4, "case": "exact", "wrt": "x",
+                                             "worst": {"index": [1], "actual": 1.0, "expected": 0.6}}})
+    return report
+
+
+def test_the_matrix_switches_between_passes_and_op_sections_show_gradients(sample):
+    report = with_backward(sample)
+    model = html.build_model(report)
+    assert [p["name"] for p in model["passes"]] == ["forward", "backward"]
+    cells = {(row["name"], c["fw"]): c for g in model["groups"] for row in g["rows"] for c in row["cells"]}
+    assert cells[("gelu", "jax")]["state"] == "high"  # the forward view: the default mismatch
+    assert cells[("gelu", "jax")]["backward"]["state"] == "high"  # the backward view: the gradient hazard
+    assert cells[("gelu", "torch")]["backward"]["state"] == "ok"
+    assert cells[("gelu", "numpy")]["backward"]["state"] == "forward-only"
+    assert cells[("conv2d", "torch")]["backward"]["state"] == "none"  # no gradient results there
+    p = Page(html.render(report))
+    assert [a["value"] for a in p.find("input", name="pass")] == ["forward", "backward"]
+    jax = next(a for a in p.find("td") if a.get("data-fw") == "jax" and "gelu" in a.get("title", ""))
+    assert jax["data-b"].split()[:4] == ["high", "6", "1", "-"]
+    page = html.render(report)
+    assert "&nabla; d/dx" in page and '<span class="badge pass">backward</span>' in page
+    assert "numpy</strong>: NumPy has no automatic differentiation" in page

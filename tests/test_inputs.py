@@ -7,7 +7,8 @@ from portability.inputs import GENERATORS, make_input, snippet
 from portability.spec import InputSpec, load_catalog
 
 OPTIONS = {"normal": {"scale": 3.0}, "uniform": {"low": -2.0, "high": 5.0}, "integers": {"low": 0, "high": 4},
-           "ties": {"values": [1.0, 2.0]}, "special": {"fraction": 0.5}, "constant": {"value": 7.0}}
+           "ties": {"values": [1.0, 2.0]}, "special": {"fraction": 0.5}, "constant": {"value": 7.0},
+           "kinks": {"values": [0.0, 6.0], "fraction": 0.5, "scale": 4.0}}
 
 
 @pytest.mark.parametrize("generator", sorted(GENERATORS))
@@ -37,3 +38,23 @@ def test_every_catalog_input_can_be_made():
             for spec in case.inputs:
                 arr = make_input(spec, 0, op.name, case.name)
                 assert arr.shape == spec.shape and str(arr.dtype) == spec.dtype, (op.name, case.name, spec.name)
+
+
+def test_kinks_put_elements_exactly_at_the_given_points():
+    x = make_input(InputSpec("x", (8, 8), "float32", "kinks", {"values": [0.0, 6.0], "fraction": 0.25}), 0, "op", "c")
+    assert (x == 0.0).sum() >= 8 and (x == 6.0).sum() >= 8
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_the_cotangent_snippet_rebuilds_the_shared_cotangent(dtype):
+    from portability.inputs import cotangent, cotangent_snippet
+
+    expected = cotangent((3, 4), dtype, 7, "op", "case", 1)
+    namespace = {"np": np}
+    if dtype == "bfloat16":
+        import ml_dtypes
+
+        namespace["ml_dtypes"] = ml_dtypes
+    exec("\n".join(cotangent_snippet("ct1", (3, 4), dtype, 7, "op", "case", 1)), namespace)
+    assert namespace["ct1"].dtype == expected.dtype and np.array_equal(namespace["ct1"], expected)
+    assert not np.array_equal(cotangent((3, 4), dtype, 7, "op", "case", 0), expected)  # one stream per output

@@ -88,7 +88,7 @@ def test_a_call_that_cannot_join_a_batch_is_split_out_and_runs_alone():
         return [plan.label]
 
     mod = SimpleNamespace(execute_batch=execute_batch, execute=execute)
-    items = [(i, SimpleNamespace(label="odd" if i == 5 else f"call{i}", derive={}), {}) for i in range(8)]
+    items = [(i, SimpleNamespace(label="odd" if i == 5 else f"call{i}", derive={}, wrt=()), {}) for i in range(8)]
     out = {r[0]: r for r in run_batch(mod, items)}
     assert out[5][1] == "error" and "odd one out" in out[5][3]
     assert all(out[i][1] == "ok" and out[i][2] == [f"call{i}"] for i in range(8) if i != 5)

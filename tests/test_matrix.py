@@ -182,7 +182,7 @@ def make_diff_pair():
 def test_hazard_identity_ignores_api_order():
     h1 = hazard("a", "numeric_divergence", ["torch:f", "jax:g"])
     h2 = hazard("a", "numeric_divergence", ["jax:g", "torch:f"], summary="other words")
-    assert hazard_key(h1) == hazard_key(h2) == ("a", "numeric_divergence", ("jax:g", "torch:f"), "")
+    assert hazard_key(h1) == hazard_key(h2) == ("a", "numeric_divergence", ("jax:g", "torch:f"), "", "forward")
 
 
 def test_diff_new_fixed_changed_and_known_never_new():
@@ -353,3 +353,18 @@ def test_a_new_case_of_a_documented_api_fails_the_baseline_gate_and_is_new_in_di
     proc = run_cli("diff", str(base), str(new), "--fail-on", "new")
     assert proc.returncode == 1 and "1 new, 0 fixed, 0 changed" in proc.stdout, proc.stdout + proc.stderr
     assert "big" in proc.stdout
+
+
+def test_a_backward_hazard_is_never_the_forward_one_in_a_diff():
+    """Hazard identity includes the pass: a gradient hazard on the same op, kind and APIs as a forward one is
+    new (and --fail-on new catches it); a report before format 3 holds forward hazards only."""
+    forward = hazard("abs", "crash", ["jax:jax.numpy.abs"])
+    old = shard({"jax": "0.10.2"}, [op_desc("abs")], [], [dict(forward)])
+    old["format_version"] = 2  # no `pass` anywhere: read as forward
+    new = shard({"jax": "0.10.2"}, [op_desc("abs")], [], [dict(forward, **{"pass": "forward"}),
+                                                         dict(forward, **{"pass": "backward"})])
+    d = diff_reports(old, new)
+    assert [(h["kind"], h["pass"]) for h in d["new"]] == [("crash", "backward")]
+    assert d["new"][0]["id"] == "abs/crash/jax:jax.numpy.abs/backward@default"
+    assert not d["fixed"] and not d["changed"]
+    assert hazard_key(dict(forward, **{"pass": "backward"})) != hazard_key(forward)

@@ -230,3 +230,44 @@ def test_fail_on_chooses_the_kinds_that_fail(pytester, catalog):
     result.stdout.fnmatch_lines(["*XFAIL*broken*numeric_divergence*not a --portability-fail-on kind*"])
     bad = pytester.runpytest("--portability", str(catalog), *FRAMEWORKS, "--portability-fail-on", "explosions")
     assert bad.ret != 0 and "unknown hazard kind 'explosions'" in bad.stderr.str() + bad.stdout.str()
+BACKWARD = textwrap.dedent("""\
+    ops:
+      - name: smooth
+        category: test
+        summary: tanh in numpy (forward only) and torch (both passes)
+        inputs: {x: {shape: [3, 5], generator: normal}}
+        reference: {call: numpy.tanh, args: [x]}
+        apis:
+          numpy: {call: numpy.tanh, args: [x]}
+          torch: {call: torch.tanh, args: [x]}
+      - name: stepwise
+        category: test
+        summary: piecewise constant, so no backward item
+        differentiable: false
+        inputs: {x: {shape: [3, 5], generator: normal}}
+        reference: {call: numpy.floor, args: [x]}
+        apis:
+          torch: {call: torch.floor, args: [x]}
+    """)
+
+
+def test_an_item_per_pass_where_the_framework_differentiates(pytester):
+    cat = pytester.makefile(".yaml", grads=BACKWARD)
+    result = pytester.runpytest("--portability", str(cat), "--portability-frameworks", "numpy,torch",
+                                "--collect-only", "-q")
+    assert [ln for ln in result.stdout.lines if "::" in ln] == [
+        "grads.yaml::smooth[default-numpy:numpy.tanh]",
+        "grads.yaml::smooth[default-torch:torch.tanh]",
+        "grads.yaml::smooth[default-torch:torch.tanh-backward]",
+        "grads.yaml::stepwise[default-torch:torch.floor]",
+    ]
+    forward_only = pytester.runpytest("--portability", str(cat), "--portability-frameworks", "torch",
+                                      "--portability-passes", "forward", "--collect-only", "-q")
+    assert not [ln for ln in forward_only.stdout.lines if "-backward]" in ln]
+
+
+def test_backward_items_pass_where_gradients_agree(pytester):
+    pytest.importorskip("torch")
+    cat = pytester.makefile(".yaml", grads=BACKWARD)
+    result = pytester.runpytest("--portability", str(cat), "--portability-frameworks", "torch", "-k", "backward")
+    result.assert_outcomes(passed=1)

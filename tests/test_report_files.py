@@ -68,8 +68,8 @@ def test_a_bad_report_is_one_line_naming_file_and_key_and_exit_2(tmp_path, name)
     _one_line_exit_2(run_cli("diff", good, bad), bad, *words)
 
 
-def test_readable_versions_are_1_and_2():
-    assert READABLE_VERSIONS == (1, 2) and jsonio.FORMAT_VERSION == 2
+def test_readable_versions_are_1_to_3():
+    assert READABLE_VERSIONS == (1, 2, 3) and jsonio.FORMAT_VERSION == 3
 
 
 @pytest.mark.parametrize("text, words", [
@@ -133,7 +133,7 @@ def test_run_writes_the_report_kind(tmp_path):
 
     report = Report(environment={"frameworks": {}}, ops=[], results=[], pairwise=[], hazards=[])
     d = jsonio.to_dict(report)
-    assert (d["format_version"], d["report"]) == (2, "run")
+    assert (d["format_version"], d["report"]) == (3, "run")
     jsonio.write(d, tmp_path / "r.json")
     assert jsonio.read(tmp_path / "r.json") == json.loads((tmp_path / "r.json").read_text())
 

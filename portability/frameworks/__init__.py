@@ -57,6 +57,18 @@ def adapter(name: str):
     return importlib.import_module(BACKENDS[name].module)
 
 
+def no_backward(module: str) -> str | None:
+    """Why an adapter module runs no backward pass (its ``INFERENCE_ONLY``), or None when it has ``vjp``.
+    Adapters import their framework lazily: this imports none."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None  # not installed: its worker says so, for every pass
+    if hasattr(mod, "vjp"):
+        return None
+    return getattr(mod, "INFERENCE_ONLY", f"{module} has no vjp: inference only")
+
+
 def installed_version(name: str) -> str | None:
     """The installed distribution version of a backend's framework, without importing it."""
     from importlib import metadata

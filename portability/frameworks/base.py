@@ -1,7 +1,8 @@
 """What every adapter shares: turning a CallPlan plus canonical arrays into a call, and back.
 
 An adapter supplies ``to_native`` / ``to_numpy`` and how to call a layer; the argument wiring,
-layout transposes and output selection live here once.
+layout transposes and output selection live here once, for the forward pass (``execute``) and the
+backward pass (``vjp``: the cotangent-weighted gradients of a plan's ``wrt`` inputs).
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import inspect
 import numpy as np
 
 from portability.inputs import cast
-from portability.plan import CallPlan, Input, Ref, Value
+from portability.layouts import inverse
+from portability.plan import CallPlan, Input, Ref, Value, cotangent_name
 
 MISSING = "<no default>"
 
 
-def native_args(plan: CallPlan, arrays: dict, to_native, value_to_native=None):
-    """Positional args and kwargs for the framework, inputs transposed into its layout."""
+def native_args(plan: CallPlan, arrays: dict, to_native, value_to_native=None, leaf=None):
+    """Positional args and kwargs for the framework, inputs transposed into its layout. ``leaf(name, native)``
+    sees (and may replace) each input tensor: the backward pass marks the ones it differentiates."""
 
     def conv(item):
         if isinstance(item, tuple):
@@ -25,7 +28,8 @@ def native_args(plan: CallPlan, arrays: dict, to_native, value_to_native=None):
         if isinstance(item, Input):
             a = arrays[item.name]
             perm = plan.layouts.get(item.name)
-            return to_native(np.ascontiguousarray(np.transpose(a, perm)) if perm else a)
+            native = to_native(np.ascontiguousarray(np.transpose(a, perm)) if perm else a)
+            return leaf(item.name, native) if leaf else native
         if isinstance(item, Ref):
             target = _resolve_ref(plan, item.dotted)
             return target(**dict(item.kwargs)) if item.kwargs else target
@@ -56,8 +60,8 @@ def weight_arrays(plan: CallPlan, arrays: dict) -> dict:
     return out
 
 
-def outputs(plan: CallPlan, result, to_numpy) -> list[np.ndarray]:
-    """The op's outputs, in op order, as NumPy arrays in the canonical layout."""
+def pick(plan: CallPlan, result) -> list:
+    """The op's outputs among what the call returned, in op order, still the framework's objects."""
     items = list(result) if isinstance(result, (tuple, list)) else [result]
     if plan.outputs is not None:
         items = [_pick(items, i) for i in plan.outputs]
@@ -66,7 +70,12 @@ def outputs(plan: CallPlan, result, to_numpy) -> list[np.ndarray]:
             items = items[:1]
         else:
             raise ValueError(f"{plan.label} returned {len(items)} outputs, the op has {plan.n_outputs}")
-    arrays = [np.asarray(to_numpy(x)) for x in items]
+    return items
+
+
+def outputs(plan: CallPlan, result, to_numpy) -> list[np.ndarray]:
+    """The op's outputs, in op order, as NumPy arrays in the canonical layout."""
+    arrays = [np.asarray(to_numpy(x)) for x in pick(plan, result)]
     if plan.output_squeeze is not None:
         arrays = [np.squeeze(a, axis=plan.output_squeeze) if a.ndim > plan.output_squeeze
                   and a.shape[plan.output_squeeze] == 1 else a for a in arrays]
@@ -83,6 +92,44 @@ def read_back(plan: CallPlan, args: list, kwargs: dict, layer=None) -> list:
     passed = {item.name: native for item, native in zip(plan.args, args) if isinstance(item, Input)}
     passed |= {item.name: kwargs[k] for k, item in plan.kwargs.items() if isinstance(item, Input)}
     return [passed[name] for name in plan.reads]
+def differentiable_outputs(plan: CallPlan, result, squeeze, transpose) -> list:
+    """The outputs the backward pass weights (float outputs), still framework tensors but in the canonical
+    layout, brought there with the framework's own ``squeeze(t, axis)`` / ``transpose(t, perm)`` so that the
+    cotangents (``cotangents``), made in the canonical layout, apply as they are."""
+    out = []
+    for i, item in enumerate(pick(plan, result)):
+        if not plan.float_outputs[i]:
+            continue
+        shape = tuple(item.shape)
+        if plan.output_squeeze is not None and len(shape) > plan.output_squeeze and shape[plan.output_squeeze] == 1:
+            item = squeeze(item, plan.output_squeeze)
+            shape = shape[:plan.output_squeeze] + shape[plan.output_squeeze + 1:]
+        if plan.output_perm is not None and len(shape) == len(plan.output_perm):
+            item = transpose(item, plan.output_perm)
+        out.append(item)
+    return out
+
+
+def cotangents(plan: CallPlan, arrays: dict) -> list[np.ndarray]:
+    """The case's shared cotangents of the outputs ``differentiable_outputs`` returns, in the same order."""
+    return [arrays[cotangent_name(i)] for i, differentiable in enumerate(plan.float_outputs) if differentiable]
+
+
+def canonical_gradient(plan: CallPlan, name: str, grad: np.ndarray) -> np.ndarray:
+    """A gradient in the framework's layout of input ``name`` brought back to the canonical layout."""
+    perm = plan.layouts.get(name)
+    return np.transpose(grad, inverse(perm)) if perm else grad
+
+
+def summed(grads: list):
+    """The gradient of an input the call takes more than once (or None when no occurrence has one)."""
+    present = [g for g in grads if g is not None]
+    if not present:
+        return None
+    total = present[0]
+    for g in present[1:]:
+        total = total + g
+    return total
 
 
 def _pick(items: list, index):

@@ -6,6 +6,8 @@ from portability.frameworks import base
 from portability.resolve import resolve, resolve_reference
 
 KEY = "numpy"  # catalog key: the sandbox policy of portability.resolve
+# No `vjp`: the backward pass skips this backend, and the report says why once.
+INFERENCE_ONLY = "NumPy has no automatic differentiation: it runs the forward pass only"
 
 
 def load(settings: dict) -> str:

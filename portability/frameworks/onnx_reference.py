@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from portability.frameworks import onnx_
 
+# No `vjp`: the backward pass skips this backend, and the report says why once.
+INFERENCE_ONLY = ("the ONNX reference evaluator runs inference only: a one-node ONNX model has no backward pass "
+                  "(gradients need a training graph, e.g. onnxruntime-training)")
+
 
 def load(settings: dict) -> str:
     import onnx.reference  # noqa: F401

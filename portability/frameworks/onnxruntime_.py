@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from portability.frameworks import onnx_
 
+# No `vjp`: the backward pass skips this backend, and the report says why once.
+INFERENCE_ONLY = ("onnxruntime's InferenceSession runs inference only (gradients need onnxruntime-training and a "
+                  "training graph)")
+
 _SETTINGS: dict = {}
 
 

@@ -1,8 +1,10 @@
-"""PyTorch: functions (torch.*, torch.nn.functional.*) and nn.Module layers, single-threaded, CPU."""
+"""PyTorch: functions (torch.*, torch.nn.functional.*) and nn.Module layers, single-threaded, CPU.
+Backward: autograd (``torch.autograd.grad`` with the shared cotangents)."""
 
 from __future__ import annotations
 
 from portability.frameworks import base
+from portability.plan import differentiated
 from portability.resolve import resolve
 
 KEY = "torch"  # catalog key: the sandbox policy of portability.resolve
@@ -43,24 +45,69 @@ def _to_numpy(t):
 def execute(plan, arrays: dict):
     import torch
 
-    target = resolve(plan.call, KEY)
     args, kwargs = base.native_args(plan, arrays, _to_native)
     with torch.no_grad():
-        if plan.kind == "layer":
-            module = target(**kwargs)
-            weights = base.weight_arrays(plan, arrays)
-            dtype = getattr(torch, base.first_float_dtype([*args, *weights.values()]))
-            module = module.to(dtype).eval()
-            for attr, value in weights.items():
-                _assign(module, attr, _to_native(value))
-            result = module(*args, **plan.call_kwargs)
-            if plan.reads:
-                result = base.read_back(plan, args, kwargs, module)
-        else:
-            result = target(*args, **kwargs)
-            if plan.reads:
-                result = base.read_back(plan, args, kwargs)
+        fn = _callable(plan, arrays, args, kwargs)
+        result = fn(*args, **(plan.call_kwargs if plan.kind == "layer" else kwargs))
+        if plan.reads:  # outputs the call leaves behind (running statistics updated in place)
+            result = base.read_back(plan, args, kwargs, fn if plan.kind == "layer" else None)
     return base.outputs(plan, result, _to_numpy)
+
+
+def _callable(plan, arrays: dict, args: list, kwargs: dict):
+    """The function, or the layer built with its weights copied in (in eval mode)."""
+    import torch
+
+    target = resolve(plan.call, KEY)
+    if plan.kind != "layer":
+        return target
+    module = target(**kwargs)
+    weights = base.weight_arrays(plan, arrays)
+    dtype = getattr(torch, base.first_float_dtype([*args, *weights.values()]))
+    module = module.to(dtype).eval()
+    with torch.no_grad():
+        for attr, value in weights.items():
+            _assign(module, attr, _to_native(value))
+    return module
+
+
+def vjp(plan, arrays: dict) -> dict:
+    """Gradients of the cotangent-weighted outputs with respect to ``differentiated(plan)``: name -> array in
+    the canonical layout, None where autograd has none (allow_unused), or a string saying why there is none."""
+    import torch
+
+    names = differentiated(plan)
+    leaves: dict[str, list] = {}
+
+    def leaf(name, t):
+        if name in names and t.is_floating_point():
+            t = t.requires_grad_()
+            leaves.setdefault(name, []).append(t)
+        return t
+
+    args, kwargs = base.native_args(plan, arrays, _to_native, leaf=leaf)
+    fn = _callable(plan, arrays, args, kwargs)
+    grads_of: dict = {}
+    for attr, name in plan.weights.items():
+        if name in names:
+            param = base.attribute(fn, attr)
+            if isinstance(param, torch.nn.Parameter) and param.requires_grad:
+                leaves.setdefault(name, []).append(param)
+            else:
+                grads_of[name] = f"{plan.label}.{attr} is a buffer, not a parameter: it has no gradient"
+    with torch.enable_grad():
+        result = fn(*args, **(plan.call_kwargs if plan.kind == "layer" else kwargs))
+        outs = base.differentiable_outputs(plan, result, torch.squeeze, torch.permute)
+    sources = [(name, t) for name, ts in leaves.items() for t in ts]
+    cotangents = [_to_native(ct).to(o.dtype) for o, ct in zip(outs, base.cotangents(plan, arrays), strict=True)]
+    grads = torch.autograd.grad(outs, [t for _, t in sources], grad_outputs=cotangents, allow_unused=True)
+    by_name: dict[str, list] = {}
+    for (name, _), g in zip(sources, grads):
+        by_name.setdefault(name, []).append(None if g is None else _to_numpy(g))
+    for name, gs in by_name.items():
+        g = base.summed(gs)
+        grads_of[name] = None if g is None else base.canonical_gradient(plan, name, g)
+    return grads_of
 
 
 def _assign(module, attr: str, value):

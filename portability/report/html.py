@@ -9,6 +9,10 @@ picker, copy buttons and deep-link expansion.
 Size: results can be many thousands, so they are summarised per op (one compact grid, plus the
 worst element of each divergent result); the pairwise records travel once, as compact JSON, for
 the heatmap picker.
+
+Passes: the matrix has a cell per op, framework and pass (forward outputs, backward gradients) and a
+switch between the two views; an op section's results grid has a row per API, mode and, for the backward
+pass, differentiated input, and its heatmaps compare gradients too.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import jinja2
 
 from portability.hazards import SEVERITY_ORDER as SEVERITY_RANK
 from portability.cells import cell_state
-from portability.report.jsonio import clean, write_atomic
+from portability.report.jsonio import clean, pass_of, write_atomic
 
 SEVERITIES = ("high", "medium", "low")
 
@@ -36,8 +40,10 @@ CELL_STATES = {
     "ok": (2, "\u25cf", "ok"),
     "not-expressible": (1, "\u25cc", "not expressible"),
     "none": (1, "\u2013", "no API"),
+    "forward-only": (1, "\u2205", "forward only"),
     "not-installed": (0, "\u25cb", "not installed"),
 }
+PASSES = ("forward", "backward")
 CELL_HELP = {
     "high": "at least one high-severity hazard involves this framework",
     "medium": "worst hazard is medium (unsupported case, dtype mismatch, error, timeout)",
@@ -45,7 +51,8 @@ CELL_HELP = {
     "unsupported": "every API of this framework is unsupported for this op",
     "ok": "ran and matched the float64 reference; no hazard",
     "not-expressible": "the framework has the op, but this checker cannot write the call yet (not a hazard)",
-    "none": "no result for this framework",
+    "none": "no result for this framework (backward view: nothing to differentiate)",
+    "forward-only": "backward view: this framework runs inference only (no backward pass)",
     "not-installed": "framework not installed (a worker that never started shows its crash or timeout)",
 }
 
@@ -176,6 +183,7 @@ def build_model(report: dict) -> dict:
             ident, n = f"{base}-{n}", n + 1
         op_ids[op["name"]] = ident
     category_of = {op["name"]: op.get("category") or "uncategorised" for op in ops}
+    inference_only = env.get("inference_only") or {}
 
     # hazards: ids, grouping
     hz_by_op = defaultdict(list)
@@ -186,21 +194,27 @@ def build_model(report: dict) -> dict:
         hz_by_op[h["op"]].append(hv)
         hz_views.append(hv)
 
+    # The page shows the backward pass in aligned mode (gradients of the calls as a careful port writes them);
+    # the JSON report keeps the defaults-mode gradients too.
     res_by_op = defaultdict(list)
     for r in results:
-        res_by_op[r["op"]].append(r)
+        if pass_of(r) == "forward" or r["mode"] == "aligned":
+            res_by_op[r["op"]].append(r)
     pw_by_op = defaultdict(list)
     for p in pairwise:
-        pw_by_op[p["op"]].append(p)
+        if pass_of(p) == "forward" or p["mode"] == "aligned":
+            pw_by_op[p["op"]].append(p)
 
     # matrix
     categories = list(dict.fromkeys(category_of[op["name"]] for op in ops))
     groups = []
     for cat in categories:
-        rows = [_matrix_row(op, frameworks, fw_versions, res_by_op[op["name"]], hz_by_op[op["name"]], op_ids)
+        rows = [_matrix_row(op, frameworks, fw_versions, res_by_op[op["name"]], hz_by_op[op["name"]], op_ids,
+                            inference_only)
                 for op in ops if category_of[op["name"]] == cat]
         groups.append({"category": cat, "id": "cat-" + slug(cat), "rows": rows,
-                       "hazards": sum(len(hz_by_op[r["name"]]) for r in rows)})
+                       "hazards": sum(r["hazards"] for r in rows),
+                       "hazards_backward": sum(r["backward"]["hazards"] for r in rows)})
 
     # charts
     per_fw = {fw: Counter() for fw in frameworks}
@@ -236,7 +250,11 @@ def build_model(report: dict) -> dict:
         cross[h["kind"]][h["severity"]] += 1
         cross[h["kind"]]["known"] += bool(h.get("known"))
     kinds = sorted({h["kind"] for h in hazards} | set((summary.get("hazards_by_kind") or {}).keys()))
+    by_pass = {p: [h for h in hazards if pass_of(h) == p] for p in PASSES}
     return {
+        "passes": [{"name": p, "hazards": len(by_pass[p]), "known": sum(bool(h.get("known")) for h in by_pass[p])}
+                   for p in PASSES if p in (env.get("passes") or ["forward"]) or by_pass[p]],
+        "inference_only": inference_only,
         "alerts": _alerts(report, fw_status),
         "report": report,
         "env": env,
@@ -260,7 +278,8 @@ def build_model(report: dict) -> dict:
         "port_src": src_default,
         "port_dst": dst_default,
         "heat_css": heat_css(),
-        "page_data": script_json({"heat": heat_data, "frameworks": frameworks}),
+        "page_data": script_json({"heat": heat_data, "frameworks": frameworks,
+                                  "cell_states": {k: [sym, word] for k, (_, sym, word) in CELL_STATES.items()}}),
         "op_count": len(ops),
     }
 
@@ -303,8 +322,25 @@ def _hazard_view(h: dict, ident: str, n: int, ops: list[dict]) -> dict:
             "cases": list(h.get("cases") or [])}
 
 
-def _matrix_row(op, frameworks, fw_versions, results, hazards, op_ids) -> dict:
+def _matrix_row(op, frameworks, fw_versions, results, hazards, op_ids, inference_only: dict) -> dict:
+    """One matrix row: per framework the forward cell (the page's view without JavaScript) carrying its backward
+    twin under ``backward``; the row's tokens, worst rank and hazard count per pass for the switch."""
     name = op["name"]
+    views = {}
+    for p in PASSES:
+        mine = [h for h in hazards if pass_of(h) == p]
+        rs = [r for r in results if pass_of(r) == p]
+        views[p] = _matrix_cells(name, frameworks, fw_versions, rs, mine, op_ids, p, inference_only)
+    cells = [dict(c, backward=b) for c, b in zip(views["forward"]["cells"], views["backward"]["cells"])]
+    forward = views["forward"]
+    return {"name": name, "id": "row-" + slug(name), "op_id": op_ids[name], "category": op.get("category") or "",
+            "summary": op.get("summary") or "", "cells": cells, "tokens": forward["tokens"],
+            "hazards": forward["hazards"], "worst_rank": forward["worst_rank"],
+            "backward": {k: views["backward"][k] for k in ("tokens", "hazards", "worst_rank", "worst")},
+            "worst": forward["worst"]}
+
+
+def _matrix_cells(name, frameworks, fw_versions, results, hazards, op_ids, pass_: str, inference_only: dict) -> dict:
     cells, tokens = [], []
     for h in hazards:
         for fw in dict.fromkeys(h["frameworks"]):
@@ -315,19 +351,23 @@ def _matrix_row(op, frameworks, fw_versions, results, hazards, op_ids) -> dict:
         rs = [r for r in results if r["framework"] == fw]
         cell = cell_state(rs, mine, bool(fw_versions.get(fw)))
         state = cell.state
+        if state != "not-installed" and pass_ == "backward" and fw in inference_only:
+            state = "forward-only"
         rank, symbol, word = CELL_STATES[state]
         worst_rank = max(worst_rank, rank)
         top = [h for h in mine if h["severity"] == state] or mine
         known = cell.known
-        title = f"{name} \u00d7 {fw}: {word}"
+        title = f"{name} \u00d7 {fw}{' (backward)' if pass_ == 'backward' else ''}: {word}"
+        if state == "forward-only":
+            title += f" \u2014 {inference_only[fw]}"
         if mine:
             kinds = ", ".join(dict.fromkeys(h["kind"] for h in mine))
             title += f" \u2014 {len(mine)} hazard{'s' if len(mine) != 1 else ''}: {kinds}"
         cells.append({"fw": fw, "state": state, "rank": rank, "symbol": symbol, "word": word, "count": len(mine),
                       "known": known, "title": title, "href": "#" + (top[0]["id"] if top else op_ids[name])})
-    return {"name": name, "id": "row-" + slug(name), "op_id": op_ids[name], "category": op.get("category") or "",
-            "summary": op.get("summary") or "", "cells": cells, "tokens": " ".join(dict.fromkeys(tokens)),
-            "hazards": len(hazards), "worst_rank": worst_rank}
+    worst = max(cells, key=lambda c: c["rank"], default=None)
+    return {"cells": cells, "tokens": " ".join(dict.fromkeys(tokens)), "hazards": len(hazards),
+            "worst_rank": worst_rank, "worst": ({k: worst[k] for k in ("state", "symbol", "word")} if worst else None)}
 
 
 def _bar_chart(title: str, ident: str, counts: dict, note: str) -> dict:
@@ -384,20 +424,21 @@ def _op_view(op, ident, hazards, results, pairwise, fw_versions) -> tuple[dict, 
     same_call = {a["id"] for a in apis if not a["defaults_call"]}
     grid = {}
     for r in results:
-        key = (f"{r['framework']}:{r['api']}", r["mode"])
+        key = (f"{r['framework']}:{r['api']}", r["mode"], pass_of(r), r.get("wrt") or "")
         if r["mode"] == "defaults" and (r.get("message") == "same call as aligned"
                                         or f"{r['framework']}:{r['api']}" in same_call):
             continue
         grid.setdefault(key, {})[r["case"]] = r
     order = {a["id"]: i for i, a in enumerate(apis)}
     grid_rows = []
-    for (api_key, mode), by_case in sorted(grid.items(), key=lambda kv: (order.get(kv[0][0], 999), kv[0][0],
-                                                                          kv[0][1] != "aligned")):
-        grid_rows.append({"api": api_key, "mode": mode,
+    for (api_key, mode, pass_, wrt), by_case in sorted(
+            grid.items(), key=lambda kv: (kv[0][2] != "forward", order.get(kv[0][0], 999), kv[0][0], kv[0][3],
+                                          kv[0][1] != "aligned")):
+        grid_rows.append({"api": api_key, "mode": mode, "pass": pass_, "wrt": wrt,
                           "cells": [_result_cell(by_case.get(c)) for c in cases]})
     tolerances = {}
     for r in results:
-        if r.get("rtol") is not None and r["case"] not in tolerances:
+        if r.get("rtol") is not None and r["case"] not in tolerances and pass_of(r) == "forward":
             tolerances[r["case"]] = f"rtol={fmt_num(r['rtol'])}, atol={fmt_num(r.get('atol'))}"
     case_heads = [{"name": c, "tol": tolerances.get(c, "")} for c in cases]
     divergent = [r for r in results if r["status"] == "ok" and (
@@ -417,6 +458,14 @@ def _op_view(op, ident, hazards, results, pairwise, fw_versions) -> tuple[dict, 
 def _result_cell(r) -> dict:
     if r is None:
         return {"cls": "none", "text": "\u2013", "title": "not run"}
+    if pass_of(r) == "backward" and r["status"] == "ok" and r.get("within_tolerance") is None:
+        # the reference has no derivative here: the gradient is judged against the other frameworks' (the
+        # caption says so; the reason is in the JSON report's message)
+        if r.get("nonfinite_detail"):
+            return {"cls": "warn", "text": "\u21c4 NaN/Inf", "title": r["nonfinite_detail"]}
+        return {"cls": "ok", "text": "\u21c4", "title": ""}
+    if pass_of(r) == "backward" and r["status"] == "ok" and r.get("within_tolerance") and r.get("dtype_equal"):
+        return {"cls": "ok", "text": f"\u2713 {fmt_num(r.get('max_rel_error'), 2)}", "title": ""}
     st = r["status"]
     if st != "ok":
         sym = {"unsupported": "\u2298", "not_installed": "\u25cb", "not_expressible": "\u25cb"}.get(st, "\u2716")
@@ -424,7 +473,9 @@ def _result_cell(r) -> dict:
                 "text": f"{sym} {st.replace('_', ' ')}", "title": r.get("message") or st}
     bad = (r.get("within_tolerance") is False or r.get("shape_equal") is False or r.get("nonfinite_equal") is False)
     ulp = r.get("max_ulp")
-    text = ("\u2716 " if bad else "\u2713 ") + (f"{fmt_num(ulp)} ULP" if ulp is not None else "ok")
+    text = ("\u2716 " if bad else "\u2713 ") + (f"{fmt_num(ulp)} ULP" if ulp is not None else
+                                                 f"{fmt_num(r.get('max_rel_error'), 2)}" if pass_of(r) == "backward"
+                                                 and r.get("max_rel_error") is not None else "ok")
     if r.get("shape_equal") is False:
         text = f"\u2716 shape {r.get('output_shape')}"
     title = f"abs {fmt_num(r.get('max_abs_error'))}, rel {fmt_num(r.get('max_rel_error'))}"
@@ -446,17 +497,22 @@ def _heat(op, apis, pairwise) -> tuple[dict | None, dict | None]:
     index = {n: i for i, n in enumerate(names)}
     views = {}
     for p in pairwise:
-        key = f"{p['case']}|{p['mode']}"
+        key = f"{p['case']}|{p['mode']}" + (f"|d/d{p.get('wrt')}" if pass_of(p) == "backward" else "")
         views.setdefault(key, []).append([index[p["a"]], index[p["b"]], clean(p.get("max_abs_error")),
                                           clean(p.get("max_ulp")), bool(p.get("within_tolerance"))])
+    # gradient views only where two frameworks disagree: an agreeing one adds nothing the results grid lacks
+    views = {k: v for k, v in views.items() if k.count("|") == 1 or any(not r[4] for r in v)}
+    if not views:
+        return None, None
     case_order = {c["name"]: i for i, c in enumerate(op.get("cases") or [])}
-    keys = sorted(views, key=lambda k: (case_order.get(k.split("|")[0], 999), k.split("|")[1] != "aligned", k))
+    keys = sorted(views, key=lambda k: (k.count("|"), case_order.get(k.split("|")[0], 999),
+                                        k.split("|")[1] != "aligned", k))
 
     def badness(k):
         errs = [_float(v[2]) for v in views[k]]
         return max((math.inf if e is not None and math.isnan(e) else (e or 0.0)) for e in errs)
 
-    first = max(keys, key=lambda k: (any(not v[4] for v in views[k]), badness(k)))
+    first = max(keys, key=lambda k: (k.count("|") == 1, any(not v[4] for v in views[k]), badness(k)))  # forward first
     return {"apis": names, "views": {k: views[k] for k in keys}, "order": keys, "initial": first}, \
         _heat_grid(names, views[first], first)
 
@@ -497,5 +553,6 @@ def _heat_grid(names, records, key) -> dict:
         cell = {"err": fmt_num(err, 2), "ulp": fmt_num(ulp, 3), "within": within, "cls": heat_class(err)}
         cells[i][j] = cell
         cells[j][i] = cell
-    case, _, mode = key.partition("|")
-    return {"names": names, "cells": cells, "case": case, "mode": mode, "key": key}
+    case, mode, *grad = key.split("|")
+    return {"names": names, "cells": cells, "case": case, "mode": mode, "key": key,
+            "gradient": grad[0] if grad else None}

@@ -6,6 +6,12 @@ FORMAT_VERSION history (one version for both kinds of report: a run report and a
      ``"kind": "portability-matrix"`` before); readers tell version-1 files apart by that ``kind``.
      ``stale_known`` entries say which part of a known record matched nothing (``part``, ``unmatched``,
      ``detail``), and known records carry their scope (``cases``, ``dtypes``, ``modes``).
+  3: the backward pass. Results and pairwise records carry ``pass`` ("forward" or "backward") and ``wrt``
+     (the input a backward record differentiates, else null); hazards carry ``pass`` (part of their identity,
+     so a diff tells a forward hazard from a backward one); known records and stale entries carry ``passes``;
+     ``environment`` gains ``passes``, ``inference_only`` (backend -> why it runs no backward pass) and
+     ``gradient_reference``; ``summary`` gains ``hazards_by_pass``; ops gain ``differentiable`` and a ``wrt``
+     list per case. Readers take a record without ``pass`` (versions 1 and 2) as forward.
 Readers (``read``) accept every version in ``validate.READABLE_VERSIONS`` and check the keys they use.
 """
 
@@ -18,7 +24,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def to_dict(report) -> dict:
@@ -28,8 +34,8 @@ def to_dict(report) -> dict:
         "environment": report.environment,
         "summary": summary(report.hazards, report.results, report.ops),
         "ops": report.ops,
-        "results": [asdict(r) for r in report.results],
-        "pairwise": [asdict(p) for p in report.pairwise],
+        "results": [record(r) for r in report.results],
+        "pairwise": [record(p) for p in report.pairwise],
         "hazards": [_hazard(h) for h in report.hazards],
         "stale_known": report.stale_known,
         "timing": report.timing,
@@ -37,8 +43,21 @@ def to_dict(report) -> dict:
     }
 
 
+def record(obj) -> dict:
+    """A record as JSON wants it: its ``pass_`` field (a Python keyword cannot name a field) written ``pass``."""
+    d = asdict(obj)
+    if "pass_" in d:
+        d["pass"] = d.pop("pass_")
+    return d
+
+
+def pass_of(d: dict) -> str:
+    """The pass of a result, pairwise record or hazard read from a report (reports before version 3: forward)."""
+    return d.get("pass") or "forward"
+
+
 def _hazard(h) -> dict:
-    d = asdict(h)
+    d = record(h)
     d["frameworks"], d["apis"], d["cases"] = list(h.frameworks), list(h.apis), list(h.cases)
     d["recipes"] = [asdict(r) | {"verified": r.verified} for r in h.recipes]
     return d
@@ -49,12 +68,17 @@ def _field(record, name: str):
 
 
 def summary(hazards, results, ops) -> dict:
-    by_kind, by_severity = {}, {}
+    by_kind, by_severity, by_pass = {}, {}, {}
     for h in hazards:
         key = h.kind if not isinstance(h, dict) else h["kind"]
         sev = h.severity if not isinstance(h, dict) else h["severity"]
+        pass_ = h.pass_ if not isinstance(h, dict) else pass_of(h)
         by_kind[key] = by_kind.get(key, 0) + 1
         by_severity[sev] = by_severity.get(sev, 0) + 1
+        by_pass.setdefault(pass_, {"hazards": 0, "known": 0, "by_kind": {}})
+        by_pass[pass_]["hazards"] += 1
+        by_pass[pass_]["known"] += bool(h.known if not isinstance(h, dict) else h.get("known"))
+        by_pass[pass_]["by_kind"][key] = by_pass[pass_]["by_kind"].get(key, 0) + 1
     by_status = {}
     for r in results:
         s = r.status if not isinstance(r, dict) else r["status"]
@@ -74,6 +98,7 @@ def summary(hazards, results, ops) -> dict:
                     "verified": sum(bool(_field(h, "fix_verified")) for h in mismatches),
                     "recipes": len(recipes),
                     "recipes_verified": sum(bool(_field(r, "verified")) for r in recipes)},
+        "hazards_by_pass": by_pass,
     }
 
 

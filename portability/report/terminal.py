@@ -6,6 +6,7 @@ from tabulate import tabulate
 
 from portability.cells import cells_of
 from portability.hazards import SEVERITY_ORDER
+from portability.report.jsonio import pass_of
 
 SYMBOL = {"high": "✖ high", "medium": "▲ medium", "low": "• low"}
 
@@ -39,6 +40,9 @@ def run_summary(report: dict, verbose: bool = False, width: int = WIDTH) -> str:
     listed = [h for h in hazards if verbose or h["kind"] != "unsupported"]
     faults = ", ".join(f"{n} {k.replace('_', ' ')}" for k in FAULT_STATUSES + ("not_expressible",)
                        if (n := s.get("results_by_status", {}).get(k)))
+    backward = sum(pass_of(r) == "backward" and r["status"] in FAULT_STATUSES for r in report["results"])
+    if backward:  # most follow from a forward call that already failed; say how many are the backward pass's
+        faults += f"; {backward} of them in the backward pass"
     versions = ", ".join(f"{b} {v or 'not installed'}" for b, v in report["environment"]["frameworks"].items())
     lines = [*([op_matrix(report), ""] if verbose else []), *_wrap(headline(report), width), ""]
     lines += hazard_list(listed, width, reasons=verbose)
@@ -51,6 +55,7 @@ def run_summary(report: dict, verbose: bool = False, width: int = WIDTH) -> str:
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(s["hazards_by_kind"].items())) or "none"
     lines += _wrap(f"{s['ops']} ops, {s['cases']} cases, {s['results']} results{f' ({faults})' if faults else ''}; "
                    f"{s['hazards']} hazards ({kinds})", width)
+    lines += [t for line in pass_lines(report) for t in _wrap(line, width)]
     lines += _wrap(f"seed {report['environment']['seed']}; {versions}; {report['timing'].get('total_s', 0):.1f} s",
                    width)
     lines += [t for n in worker_notes(report) for t in _wrap(n, width)]
@@ -80,7 +85,8 @@ def hazard_list(hazards: list[dict], width: int = WIDTH, reasons: bool = False) 
         for op in dict.fromkeys(h["op"] for h in sorted(mine, key=lambda h: h["op"])):
             lines.append(f"  {op}")
             for h in (h for h in mine if h["op"] == op):
-                tag = f"{h['kind']}{' [' + h['param'] + ']' if h.get('param') else ''}{' (known)' if h.get('known') else ''}"
+                tag = (f"{h['kind']}{' [' + h['param'] + ']' if h.get('param') else ''}"
+                       f"{' (backward pass)' if pass_of(h) == 'backward' else ''}{' (known)' if h.get('known') else ''}")
                 lines += _wrap(f"{tag}: {h['summary'].removeprefix(op + ': ')}", width, "    ", "      ")
                 fix = h.get("fix") or ""
                 if reasons and h.get("known") and h.get("known_reason"):
@@ -116,6 +122,26 @@ def _wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "  ") -> l
                          break_long_words=True, break_on_hyphens=False) or [first.rstrip()]
 
 
+def pass_lines(report: dict) -> list[str]:
+    """The hazards of each pass apart (the backward ones are about gradients), and the backends that run the
+    forward pass only, said once."""
+    hazards = report["hazards"]
+    passes = report["environment"].get("passes") or sorted({pass_of(h) for h in hazards}) or ["forward"]
+    lines = []
+    for p in passes:
+        mine = [h for h in hazards if pass_of(h) == p]
+        kinds: dict[str, int] = {}
+        for h in mine:
+            kinds[h["kind"]] = kinds.get(h["kind"], 0) + 1
+        known = sum(bool(h.get("known")) for h in mine)
+        listing = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) or "none"
+        lines.append(f"{p} pass: {len(mine)} hazards, {known} known ({listing})")
+    for b, why in (report["environment"].get("inference_only") or {}).items():
+        if "backward" in passes:
+            lines.append(f"{b}: no backward pass: {why}")
+    return lines
+
+
 def worker_notes(report: dict) -> list[str]:
     """A line per framework whose worker did not simply run: never started, restarted, or had a problem."""
     notes = []
@@ -141,11 +167,13 @@ def list_table(rows: list[list]) -> str:
 
 def coverage_table(rows, backends: list[str], markdown: bool = False) -> str:
     """✓ (or ✓N for N APIs) where a backend implements the op, '-' where it does not, 'n/e' where it has an API
-    this checker cannot express yet (never a hazard: a gap of the checker, not of the framework)."""
+    this checker cannot express yet (never a hazard: a gap of the checker, not of the framework); the last
+    column says whether the op has a backward pass."""
     def cell(r, b):
         gaps = (r.not_expressible or {}).get(b, 0)
         ran = ("✓" if r.apis[b] == 1 else f"✓{r.apis[b]}") if r.apis[b] else ""
         return (ran + "+n/e" if ran else "n/e") if gaps else ran or "-"
 
-    body = [[r.op, r.category] + [cell(r, b) for b in backends] for r in rows]
-    return tabulate(body, headers=["op", "category", *backends], tablefmt="github" if markdown else "simple")
+    body = [[r.op, r.category] + [cell(r, b) for b in backends] + ["✓" if r.backward else "-"] for r in rows]
+    return tabulate(body, headers=["op", "category", *backends, "backward"],
+                    tablefmt="github" if markdown else "simple")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from portability.errors import UsageError
 
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2, 3)  # 3 added the backward pass (`pass`, `wrt`); older records are forward
 REPORT_KINDS = ("run", "matrix")
 _NAMES = {"run": "run report", "matrix": "merged matrix"}
 _WRITTEN_BY = {"run": "`portability run`", "matrix": "`portability merge`"}
