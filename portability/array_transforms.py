@@ -98,7 +98,7 @@ def pullback(derived: dict, arrays: dict, grads: dict) -> dict:
         if g is None:
             continue
         fn = ARRAY_TRANSFORMS[transform]
-        for s in dict.fromkeys(sources):
+        for s in dict.fromkeys(x for x in sources if isinstance(x, str)):  # a parameter value has no gradient
             if arrays[s].dtype.kind != "f" and arrays[s].dtype.name != "bfloat16":
                 continue  # an integer source (a shape donor) has no gradient
             index = _copied_from(fn, sources, arrays, s)
@@ -113,7 +113,8 @@ def pullback(derived: dict, arrays: dict, grads: dict) -> dict:
 def _copied_from(fn, sources, arrays: dict, s: str) -> np.ndarray:
     """For each output element of ``fn``, the flat index of the element of source ``s`` it copies (-1: none)."""
     def probe(values):
-        args = [values if src == s else np.zeros(arrays[src].shape) for src in sources]
+        args = [values if src == s else np.zeros(arrays[src].shape) if isinstance(src, str) else src.value
+                for src in sources]
         return np.asarray(fn(*args), dtype=np.float64).reshape(-1)
 
     n = arrays[s].size

@@ -88,7 +88,7 @@ def api_wrt(op, api, case) -> tuple[str, ...]:
     for a in api.args:
         taken |= set(a) if isinstance(a, tuple) else {a} if isinstance(a, str) else set()
     for _, sources in api.derive.values():
-        taken |= set(sources)
+        taken |= {s for s in sources if isinstance(s, str)}  # a source may also be a {param: NAME} value
     return tuple(n for n in op.wrt(case) if n in taken)
 
 
@@ -98,7 +98,7 @@ def differentiated(plan: CallPlan) -> tuple[str, ...]:
     to its sources (portability.array_transforms.pullback)."""
     depends = set(plan.wrt)
     for derived, (_, sources) in plan.derive.items():  # in declaration order: later ones may use earlier
-        if depends & set(sources):
+        if depends & {s for s in sources if isinstance(s, str)}:
             depends.add(derived)
     return tuple(n for n in dict.fromkeys(_direct_inputs(plan)) if n in depends)
 

@@ -163,7 +163,7 @@ def _slots(obj, leaves: list):
         leaves.append((None, obj))
         return _Slot(len(leaves) - 1)
     if isinstance(obj, (list, tuple)):
-        return type(obj)(_slots(o, leaves) for o in obj)
+        return _rebuilt(obj, [_slots(o, leaves) for o in obj])
     if isinstance(obj, dict):
         return {k: _slots(v, leaves) for k, v in obj.items()}
     return obj
@@ -173,10 +173,16 @@ def _fill(obj, values: list):
     if isinstance(obj, _Slot):
         return values[obj.index]
     if isinstance(obj, (list, tuple)):
-        return type(obj)(_fill(o, values) for o in obj)
+        return _rebuilt(obj, [_fill(o, values) for o in obj])
     if isinstance(obj, dict):
         return {k: _fill(v, values) for k, v in obj.items()}
     return obj
+
+
+def _rebuilt(obj, items: list):
+    """A list or tuple of the same type with new items; a named tuple (jax.lax.ScatterDimensionNumbers) takes
+    them as separate arguments."""
+    return type(obj)(*items) if hasattr(obj, "_fields") else type(obj)(items)
 
 
 def _squeeze(t, axis):
