@@ -209,11 +209,16 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     pairwise = _pairwise(by_op, _with_reused_defaults(outcomes))
     live = {(op_name, b, label): vals for b, info in infos.items()
             for (op_name, label), vals in info.live_defaults.items()}
+    forward_by_op: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        if o.task.pass_ == "forward":
+            forward_by_op.setdefault(o.task.op, []).append(o)
     hazards, stale = [], []
     for op in selected:
         found = classify(op, results, pairwise, _live_for(op, live))
-        forward_outcomes = [o for o in outcomes if o.task.op == op.name and o.task.pass_ == "forward"]
-        found = [_with_recipes(op, h, forward_outcomes, recipe_outcomes) for h in found]
+        if any(h.kind == "default_argument_mismatch" for h in found):
+            build = _recipe_builder(op, forward_by_op.get(op.name, []), recipe_outcomes)
+            found = [_with_recipes(op, h, build) for h in found]
         hazards += [_with_repro(op, h, seed, arrays, _repro_mode(h, results)) for h in found]
         if not interrupted:  # a record may match a case that never ran: staleness is unknown
             stale += stale_known(op, found, results)
@@ -333,13 +338,13 @@ def _plan_recipe_tasks(ops, names: list[str], arrays: dict, tasks: dict) -> dict
     return variants
 
 
-def _with_recipes(op, h: Hazard, outcomes: list[Outcome], recipe_outcomes: dict) -> Hazard:
+def _with_recipes(op, h: Hazard, build) -> Hazard:
     """A default mismatch with the port recipe of every ordered pair of its APIs whose defaults differ on
     its parameter, each verdict taken from the runs (the source in defaults mode, the target at the
-    source's values). A recipe no argument can express names a verified alternative API instead."""
+    source's values; ``build`` from ``_recipe_builder``). A recipe no argument can express names a verified
+    alternative API instead."""
     if h.kind != "default_argument_mismatch":
         return h
-    build = _recipe_builder(op, outcomes, recipe_outcomes)
     apis = [(ident.split(":", 1)[0], a) for ident in h.apis if (a := _api_of(op, ident)) is not None]
     recipes = [build(s, t) for s, t in pairs_to_port(op, apis)
                if not _same(source_values(s[1]).get(h.param), source_values(t[1]).get(h.param))]
@@ -394,9 +399,12 @@ def _metric(op):
 
 
 def _api_of(op, ident: str):
+    """The API a "backend:label" id names, or None where it is unsupported or not expressible here."""
     backend, label = ident.split(":", 1)
     return next((a for a in op.apis if a.label == label and a.framework == BACKENDS[backend].catalog_key
-                 and not a.unsupported), None)
+                 and not a.unsupported and not a.not_expressible), None)
+
+
 def _has_cotangents(op, shapes: dict) -> bool:
     return any(cotangent_name(i) in shapes for i, o in enumerate(op.outputs) if o.kind == "float")
 
@@ -630,10 +638,10 @@ def _with_repro(op, h: Hazard, seed: int, arrays: dict, mode: str) -> Hazard:
     case = next((c for c in op.cases if c.name in h.cases), op.cases[0])
     repro = {}
     for ident in h.apis:
-        backend, label = ident.split(":", 1)
-        api = next((a for a in op.apis if a.label == label and a.framework == BACKENDS[backend].catalog_key), None)
-        if api is None or api.unsupported or api.not_expressible:
+        api = _api_of(op, ident)
+        if api is None:
             continue
+        backend = ident.split(":", 1)[0]
         shapes = _shapes(arrays[(op.name, case.name)])
         plan = plan_call(op, api, case, mode, shapes, h.pass_)
         if not plan.unsupported:

@@ -6,10 +6,10 @@ from tabulate import tabulate
 
 from portability.frameworks import BACKENDS
 from portability.hazards import effective_defaults
-from portability.plan import framework_value
+from portability.plan import case_ctx, framework_value
 from portability.recipes import summary as recipe_summary
-from portability.report.terminal import WIDTH, _wrap
-from portability.transforms import Ctx, UnsupportedValue
+from portability.report.terminal import WIDTH, wrap
+from portability.transforms import UnsupportedValue
 
 
 def explain(op, report, source: str | None = None, target: str | None = None, width: int = WIDTH) -> str:
@@ -17,17 +17,17 @@ def explain(op, report, source: str | None = None, target: str | None = None, wi
     with ``source`` and ``target`` the port recipes; wrapped to ``width`` columns."""
     live = {(a["framework"], a["api"]): a["live_defaults"] for a in report.ops[0]["apis"]}
     described = report.ops[0]["apis"]
-    out = _wrap(f"{op.name} ({op.category}): {op.summary}", width)
+    out = wrap(f"{op.name} ({op.category}): {op.summary}", width)
     out += [f"  source: {s}" for s in op.sources]
     out += ["", "APIs (aligned: every semantic parameter explicit; defaults: as a naive port writes it)"]
     for a in described:
         out.append(f"  {a['framework']}: {a['api']}")
         for mode in ("aligned", "defaults"):
             first, *more = a["calls"][mode].splitlines() or [""]
-            out += _wrap(f"{mode}: {first}", width, "    ", "      ")
+            out += wrap(f"{mode}: {first}", width, "    ", "      ")
             for line in more:  # a layer's construction, weight copies and call: one wrapped line each
                 pad = "      " + line[:len(line) - len(line.lstrip())]
-                out += _wrap(line.strip(), width, pad, pad + "  ")
+                out += wrap(line.strip(), width, pad, pad + "  ")
     semantic = op.semantic_params
     if semantic:
         rows = []
@@ -37,23 +37,23 @@ def explain(op, report, source: str | None = None, target: str | None = None, wi
                 continue
             values, _ = effective_defaults(api, live.get((a["framework"], a["api"]), {}))
             rows.append([f"{a['framework']}:{a['api']}"] + [_fmt(values.get(p)) for p in semantic])
-        out += ["", *_wrap("Defaults of semantic parameters (canonical value: "
+        out += ["", *wrap("Defaults of semantic parameters (canonical value: "
                            + ", ".join(f"{p}={op.params[p].value!r}" for p in semantic) + ")", width)]
         table = tabulate(rows, headers=["api", *semantic], tablefmt="simple").splitlines()
         out += table if max(map(len, table)) <= width else [
-            t for r in rows for t in _wrap(f"{r[0]}: " + ", ".join(f"{p}={v}" for p, v in zip(semantic, r[1:])),
+            t for r in rows for t in wrap(f"{r[0]}: " + ", ".join(f"{p}={v}" for p, v in zip(semantic, r[1:])),
                                            width, "  ", "    ")]
     hazards = report.hazards
     out += ["", f"Hazards ({len(hazards)})"]
     for h in hazards:
         where = " (backward pass)" if h.pass_ == "backward" else ""
         known = f" (known: {h.known_reason})" if h.known else ""
-        out += _wrap(f"[{h.severity}] {h.kind}{where}{known}: {h.summary}", width, "  ", "    ")
+        out += wrap(f"[{h.severity}] {h.kind}{where}{known}: {h.summary}", width, "  ", "    ")
         if h.fix:
-            out += _wrap(f"fix: {h.fix}", width, "      ", "        ")
+            out += wrap(f"fix: {h.fix}", width, "      ", "        ")
     if source and target:
         out += ["", *(t for line in port_advice(op, report, live, source, target)
-                      for t in _wrap(line.strip(), width, line[:len(line) - len(line.lstrip())],
+                      for t in wrap(line.strip(), width, line[:len(line) - len(line.lstrip())],
                                      line[:len(line) - len(line.lstrip())] + "    "))]
     return "\n".join(out)
 
@@ -105,11 +105,10 @@ def port_advice(op, report, live: dict, source: str, target: str) -> list[str]:
 
 
 def _in_own_terms(op, api, values: dict) -> str:
-    """Each default as the framework writes it, with the canonical value where they differ
-    (Keras BatchNormalization momentum=0.99 is torch's 0.1... in canonical terms 0.01)."""
+    """Each default as the framework writes it, with the canonical value where they differ (Keras
+    BatchNormalization writes momentum=0.99, which is 0.01 in the catalog's canonical, torch-like terms)."""
     parts = []
-    case = op.cases[0]
-    ctx = Ctx({**case.params, **values}, {i.name: i.shape for i in case.inputs})
+    ctx = case_ctx(op.cases[0], values)
     for p, v in values.items():
         amap = api.params.get(p)
         if amap is None or p in api.fixed:

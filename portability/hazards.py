@@ -17,9 +17,9 @@ from collections import defaultdict
 from dataclasses import replace
 from fnmatch import fnmatchcase
 
-from portability.plan import framework_value
+from portability.plan import case_ctx, framework_value
 from portability.records import Hazard, Pairwise, Result
-from portability.transforms import Ctx, UnsupportedValue
+from portability.transforms import UnsupportedValue
 
 BACKWARD_KINDS = ("gradient_divergence", "gradient_nonfinite", "gradient_unsupported")
 HAZARD_KINDS = (
@@ -537,7 +537,7 @@ def explicit_call(api, p: str, value, op) -> str | None:
     amap = api.params.get(p)
     if amap is None:
         return None
-    ctx = Ctx({**op.cases[0].params, p: value}, {i.name: i.shape for i in op.cases[0].inputs})
+    ctx = case_ctx(op.cases[0], {p: value})
     try:
         fw = framework_value(amap, value, ctx)
     except UnsupportedValue as exc:

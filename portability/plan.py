@@ -163,6 +163,12 @@ def _unsupported(base: dict, reason: str, not_expressible: bool = False) -> Call
                     unsupported=reason, not_expressible=not_expressible)
 
 
+def case_ctx(case, values: dict | None = None) -> Ctx:
+    """The transforms' context for a case (its params, overridden by ``values``) before any array exists:
+    the shapes come from the case's input specs."""
+    return Ctx({**case.params, **(values or {})}, {i.name: i.shape for i in case.inputs})
+
+
 def framework_value(amap, value, ctx: Ctx):
     """The value one framework receives for a canonical value (values map, then transform)."""
     value = mapped_value(amap.values, value)

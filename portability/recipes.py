@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from portability.hazards import _same, api_id, effective_defaults
-from portability.plan import framework_value, plan_call
-from portability.transforms import Ctx, UnsupportedValue, needs_of
+from portability.plan import case_ctx, framework_value, plan_call
+from portability.transforms import UnsupportedValue, needs_of
 
 RECIPE_MODE = "recipe"  # the mode of recipe tasks; a task's `variant` says which source defaults it takes
 
@@ -44,14 +44,15 @@ def variant_key(values: dict) -> str:
     return ";".join(f"{p}={values[p]!r}" for p in sorted(values))
 
 
-def source_values(api, live: dict | None = None) -> dict:
-    """What a naive call of ``api`` computes with, beyond the case's values: its effective defaults."""
-    return effective_defaults(api, live or {})[0]
+def source_values(api) -> dict:
+    """What a naive call of ``api`` computes with, beyond the case's values: its effective defaults as the
+    catalog documents them (the recipe tasks are planned before any live default is read)."""
+    return effective_defaults(api, {})[0]
 
 
-def recipe_values(source_api, target_api, live_source: dict | None = None) -> dict:
+def recipe_values(source_api, target_api) -> dict:
     """The source's defaults restricted to what the target can be told (its mapped or fixed params)."""
-    values = source_values(source_api, live_source)
+    values = source_values(source_api)
     return {p: v for p, v in values.items() if p in target_api.params or p in target_api.fixed}
 
 
@@ -77,12 +78,12 @@ def plan_recipe(op, source_api, target_api, case, shapes: dict):
         return None
 
 
-def recipe_text(op, source_api, target_api, target_backend: str, values: dict) -> tuple[dict, str, str]:
+def recipe_text(op, source_api, target_api, values: dict) -> tuple[dict, str, str]:
     """(args in the target's terms, call fragment, note) for giving ``values`` to the target, together with
     each semantic parameter the source passes explicitly (it has no default) and the target would
     otherwise default: its value is the caller's own, shown here for the op's first case."""
     case = op.cases[0]
-    ctx = Ctx({**case.params, **values}, {i.name: i.shape for i in case.inputs})
+    ctx = case_ctx(case, values)
     passed = [p for p in op.semantic_params if p not in values and p in source_api.params
               and p in target_api.defaults]
     args, notes, per_case = {}, [], []
@@ -122,7 +123,7 @@ def assess(op, source: tuple, target: tuple, source_outputs: dict, target_output
     e.g. NaN handling), which no argument of this parameter can fix."""
     (sb, sa), (tb, ta) = source, target
     values = recipe_values(sa, ta)
-    args, call, note = recipe_text(op, sa, ta, tb, values)
+    args, call, note = recipe_text(op, sa, ta, values)
     cases = agreeing = 0
     residual = None
     failed = []

@@ -33,9 +33,9 @@ def test_a_recipe_speaks_the_target_framework_units(catalog):
     torch = next(a for a in op.apis if a.label == "torch.nn.BatchNorm2d")
     values = recipe_values(keras, torch)
     assert values["eps"] == 0.001 and values["momentum"] == pytest.approx(0.01)
-    args, call, note = recipe_text(op, keras, torch, "torch", values)
+    args, call, note = recipe_text(op, keras, torch, values)
     assert args == {"eps": 0.001, "momentum": pytest.approx(0.01)} and not note
-    back, _, _ = recipe_text(op, torch, keras, "tensorflow", recipe_values(torch, keras))
+    back, _, _ = recipe_text(op, torch, keras, recipe_values(torch, keras))
     assert back["momentum"] == pytest.approx(0.9) and back["epsilon"] == 1e-05  # Keras keeps 0.9 of the running value
 
 

@@ -44,23 +44,23 @@ def run_summary(report: dict, verbose: bool = False, width: int = WIDTH) -> str:
     if backward:  # most follow from a forward call that already failed; say how many are the backward pass's
         faults += f"; {backward} of them in the backward pass"
     versions = ", ".join(f"{b} {v or 'not installed'}" for b, v in report["environment"]["frameworks"].items())
-    lines = [*([op_matrix(report), ""] if verbose else []), *_wrap(headline(report), width), ""]
+    lines = [*([op_matrix(report), ""] if verbose else []), *wrap(headline(report), width), ""]
     lines += hazard_list(listed, width, reasons=verbose)
     lines += ["", *coverage_lines(report, width)] if not verbose else []
     recipes = s.get("recipes") or {}
     if recipes.get("default_mismatches"):
-        lines += _wrap(f"port recipes: {recipes['recipes_verified']}/{recipes['recipes']} executed and verified; "
+        lines += wrap(f"port recipes: {recipes['recipes_verified']}/{recipes['recipes']} executed and verified; "
                        f"{recipes['verified']}/{recipes['default_mismatches']} default mismatches verified for every "
                        "pair (`portability explain OP --from A --to B`)", width)
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(s["hazards_by_kind"].items())) or "none"
-    lines += _wrap(f"{s['ops']} ops, {s['cases']} cases, {s['results']} results{f' ({faults})' if faults else ''}; "
+    lines += wrap(f"{s['ops']} ops, {s['cases']} cases, {s['results']} results{f' ({faults})' if faults else ''}; "
                    f"{s['hazards']} hazards ({kinds})", width)
-    lines += [t for line in pass_lines(report) for t in _wrap(line, width)]
-    lines += _wrap(f"seed {report['environment']['seed']}; {versions}; {report['timing'].get('total_s', 0):.1f} s",
+    lines += [t for line in pass_lines(report) for t in wrap(line, width)]
+    lines += wrap(f"seed {report['environment']['seed']}; {versions}; {report['timing'].get('total_s', 0):.1f} s",
                    width)
-    lines += [t for n in worker_notes(report) for t in _wrap(n, width)]
+    lines += [t for n in worker_notes(report) for t in wrap(n, width)]
     lines += [t for k in report.get("stale_known", [])
-              for t in _wrap(f"stale known record: {k['op']}: {k['kind']} on {', '.join(k['apis'])}: "
+              for t in wrap(f"stale known record: {k['op']}: {k['kind']} on {', '.join(k['apis'])}: "
                              f"{k.get('detail') or 'matches no hazard'}", width)]
     lines += [interrupted_note(report)] if report.get("interrupted") else []
     return "\n".join(lines)
@@ -87,12 +87,12 @@ def hazard_list(hazards: list[dict], width: int = WIDTH, reasons: bool = False) 
             for h in (h for h in mine if h["op"] == op):
                 tag = (f"{h['kind']}{' [' + h['param'] + ']' if h.get('param') else ''}"
                        f"{' (backward pass)' if pass_of(h) == 'backward' else ''}{' (known)' if h.get('known') else ''}")
-                lines += _wrap(f"{tag}: {h['summary'].removeprefix(op + ': ')}", width, "    ", "      ")
+                lines += wrap(f"{tag}: {h['summary'].removeprefix(op + ': ')}", width, "    ", "      ")
                 fix = h.get("fix") or ""
                 if reasons and h.get("known") and h.get("known_reason"):
-                    lines += _wrap(f"known: {h['known_reason']}", width, "      ", "        ")
+                    lines += wrap(f"known: {h['known_reason']}", width, "      ", "        ")
                 if fix:
-                    lines += _wrap(f"fix: {fix}", width, "      ", "        ")
+                    lines += wrap(f"fix: {fix}", width, "      ", "        ")
     return lines
 
 
@@ -110,12 +110,12 @@ def coverage_lines(report: dict, width: int = WIDTH) -> list[str]:
         whole = sum(c.state == "unsupported" for (_, f), c in cells.items() if f == fw)
         none = sum(c.state == "none" for (_, f), c in cells.items() if f == fw)
         if whole or none or partly.get(fw):
-            lines += _wrap(f"{fw}: no API for {none} ops, every call unsupported in {whole}, some values or dtypes "
+            lines += wrap(f"{fw}: no API for {none} ops, every call unsupported in {whole}, some values or dtypes "
                            f"unsupported in {len(partly.get(fw, ()))}", width, "  ", "    ")
     return ["coverage (--verbose lists each unsupported hazard):", *lines] if lines else []
 
 
-def _wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "  ") -> list[str]:
+def wrap(text: str, width: int = WIDTH, first: str = "", rest: str = "  ") -> list[str]:
     import textwrap
 
     return textwrap.wrap(text, width=width, initial_indent=first, subsequent_indent=rest,
