@@ -21,6 +21,7 @@ from portability.errors import CatalogError
 from portability.frameworks import BACKENDS, CATALOG_KEYS
 
 DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
+RESULT_DTYPES = DTYPES + ("uint16", "uint32", "uint64")  # what a result may widen to (NumPy sums uint8 in uint64)
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 PASSES = ("forward", "backward")  # forward: the op's outputs; backward: their vector-Jacobian product
 OUTPUT_KINDS = ("float", "index", "int", "bool")
@@ -54,6 +55,9 @@ class CaseSpec:
     params: dict  # canonical parameter values for this case (op defaults + case overrides)
     dtype: str
     accumulation: int  # length of the longest float sum per output element; widens tolerances
+    # The dtype every API's outputs are expected in (integer and mixed-dtype cases: mean of int32 is float64);
+    # None: the case dtype for float outputs, the reference's dtype for int outputs.
+    result_dtype: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,7 +234,7 @@ class _Where:
 
 
 _OP_KEYS = {
-    "name", "category", "summary", "sources", "params", "dtype", "inputs", "cases", "outputs",
+    "name", "category", "summary", "sources", "params", "dtype", "result_dtype", "inputs", "cases", "outputs",
     "reference", "apis", "tolerance", "accumulation", "known", "differentiable",
 }
 _API_KEYS = {
@@ -287,6 +291,9 @@ def _load_op(where: _Where, entry) -> OpSpec:
     name = where.at("name").typed(entry["name"], str, "a string")
     params = _load_params(where.at("params"), entry.get("params", {}))
     dtype = _dtype(where.at("dtype"), entry.get("dtype", "float32"))
+    result_dtype = entry.get("result_dtype")
+    if result_dtype is not None:
+        _dtype(where.at("result_dtype"), result_dtype, RESULT_DTYPES)
     outputs = _load_outputs(where.at("outputs"), entry.get("outputs", ["out"]))
     base_inputs = where.at("inputs").typed(entry.get("inputs", {}), dict, "a mapping of inputs")
     accumulation = entry.get("accumulation")
@@ -295,7 +302,7 @@ def _load_op(where: _Where, entry) -> OpSpec:
     if not cases_raw:
         where.at("cases").fail("an op needs at least one case")
     cases = tuple(
-        _load_case(where.at(f"cases.{i}"), c, params, dtype, base_inputs, accumulation) for i, c in enumerate(cases_raw)
+        _load_case(where.at(f"cases.{i}"), c, params, dtype, base_inputs, accumulation, result_dtype) for i, c in enumerate(cases_raw)
     )
     input_names = {i.name for c in cases for i in c.inputs}
     tol, reason = _load_tolerance(where.at("tolerance"), entry.get("tolerance"))
@@ -348,9 +355,9 @@ def _load_differentiable(where: _Where, raw, input_names: set[str]) -> tuple[str
     return names
 
 
-def _dtype(where: _Where, value) -> str:
-    if value not in DTYPES:
-        where.fail(f"unknown dtype {value!r} (known: {', '.join(DTYPES)})")
+def _dtype(where: _Where, value, known: tuple = DTYPES) -> str:
+    if value not in known:
+        where.fail(f"unknown dtype {value!r} (known: {', '.join(known)})")
     return value
 
 
@@ -382,8 +389,9 @@ def _load_outputs(where: _Where, raw) -> tuple[OutputSpec, ...]:
     return tuple(out)
 
 
-def _load_case(where: _Where, raw, params: dict, dtype: str, base_inputs: dict, accumulation) -> CaseSpec:
-    where.mapping(raw, {"name", "inputs", "params", "dtype", "accumulation"}, {"name"})
+def _load_case(where: _Where, raw, params: dict, dtype: str, base_inputs: dict, accumulation,
+               result_dtype: str | None = None) -> CaseSpec:
+    where.mapping(raw, {"name", "inputs", "params", "dtype", "result_dtype", "accumulation"}, {"name"})
     case_dtype = _dtype(where.at("dtype"), raw.get("dtype", dtype))
     overrides = where.at("params").typed(raw.get("params", {}), dict, "a mapping of parameter values")
     for k in overrides:
@@ -391,9 +399,8 @@ def _load_case(where: _Where, raw, params: dict, dtype: str, base_inputs: dict, 
             where.at(f"params.{k}").fail("not a parameter of this op (declare it under the op's `params`)")
     merged_params = {name: p.value for name, p in params.items()} | overrides
     case_inputs = where.at("inputs").typed(raw.get("inputs", {}), dict, "a mapping of inputs")
+    # No input at all is a creation op (arange, zeros, eye): its parameters are its only arguments.
     names = list(dict.fromkeys(list(base_inputs) + list(case_inputs)))
-    if not names:
-        where.at("inputs").fail("a case needs at least one input")
     inputs = []
     for n in names:
         base_spec, case_spec = dict(base_inputs.get(n) or {}), dict(case_inputs.get(n) or {})
@@ -402,12 +409,16 @@ def _load_case(where: _Where, raw, params: dict, dtype: str, base_inputs: dict, 
         spec = base_spec | case_spec
         inputs.append(_load_input(where.at(f"inputs.{n}"), n, spec, case_dtype))
     acc = raw.get("accumulation", accumulation)
+    result_dtype = raw.get("result_dtype", result_dtype)
+    if result_dtype is not None:
+        _dtype(where.at("result_dtype"), result_dtype, RESULT_DTYPES)
     return CaseSpec(
         name=where.at("name").typed(raw["name"], str, "a string"),
         inputs=tuple(inputs),
         params=merged_params,
         dtype=case_dtype,
         accumulation=_accumulation(where.at("accumulation"), acc, inputs, merged_params),
+        result_dtype=result_dtype,
     )
 
 
