@@ -541,7 +541,7 @@ def _result(op, o: Outcome, reference) -> Result:
         mismatch_fraction=m.mismatch_fraction, within_tolerance=m.within_tolerance,
         worst=({"index": list(m.worst_index), "actual": m.worst_actual, "expected": m.worst_expected}
                if m.worst_index is not None else None),
-        rtol=tol.rtol, atol=tol.atol,
+        rtol=None if m.exact else tol.rtol, atol=None if m.exact else tol.atol,  # None: compared exactly
     )
 
 
