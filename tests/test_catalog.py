@@ -323,13 +323,14 @@ def _repro_verdict(op, h, ident, status, npz, outcomes) -> tuple[str, str]:
     if not status["ok"]:
         return "problem", f"{where}: {status['error']}"
     actual = _snippet_outputs(op, h, ident, npz)
+    from portability.check import expected_dtype
     from portability.compare import compare, tolerance_for
 
     case = _repro_case(op, h)
     expected = _reference_outputs(op, case)
     for spec, a, e in zip(op.outputs, actual, expected):
         m = compare(a, e, kind=spec.kind, tol=tolerance_for(case.dtype, op.tolerance, case.accumulation),
-                    expected_dtype=case.dtype if spec.kind == "float" else str(np.asarray(e).dtype))
+                    expected_dtype=expected_dtype(case, spec, e))
         if not (m.shape_equal and m.dtype_equal and m.nonfinite_equal and m.within_tolerance):
             return "shown", "output"
     return "problem", f"{where}: the snippet's outputs agree with the reference on case {case.name}"
