@@ -301,9 +301,8 @@ def _load_op(where: _Where, entry) -> OpSpec:
     where.at("cases").typed(cases_raw, list, "a list of cases")
     if not cases_raw:
         where.at("cases").fail("an op needs at least one case")
-    cases = tuple(
-        _load_case(where.at(f"cases.{i}"), c, params, dtype, base_inputs, accumulation, result_dtype) for i, c in enumerate(cases_raw)
-    )
+    cases = tuple(_load_case(where.at(f"cases.{i}"), c, params, dtype, base_inputs, accumulation, result_dtype)
+                  for i, c in enumerate(cases_raw))
     input_names = {i.name for c in cases for i in c.inputs}
     tol, reason = _load_tolerance(where.at("tolerance"), entry.get("tolerance"))
     apis_raw = where.at("apis").mapping(entry["apis"], set(CATALOG_KEYS))
