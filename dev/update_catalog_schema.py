@@ -23,10 +23,48 @@ def rendered() -> str:
     return json.dumps(catalog_schema(), indent=1, sort_keys=False) + "\n"
 
 
+GUIDE = ROOT / "dev" / "CATALOG_GUIDE.md"
+BEGIN, END = "<!-- reference:begin (written by dev/update_catalog_schema.py) -->", "<!-- reference:end -->"
+
+
+def _first_line(doc: str | None) -> str:
+    text = " ".join((doc or "").split())
+    return text.split(". ")[0].rstrip(".") if text else ""
+
+
+def guide_reference() -> str:
+    """The names an entry may use, with what each does: generated, so the guide never lags the code."""
+    from portability.array_transforms import ARRAY_TRANSFORMS
+    from portability.hazards import HAZARD_KINDS
+    from portability.inputs import GENERATORS
+    from portability.transforms import TRANSFORMS, needs_of
+
+    lines = [BEGIN, "", "## Reference: the names an entry may use", "",
+             "**Generators** (`inputs.NAME.generator`, options under `options`):", ""]
+    lines += [f"- `{n}`: {g.doc}" for n, g in GENERATORS.items()]
+    lines += ["", "**Value transforms** (`params: {p: {name: ARG, transform: T}}`; reads: what the case must have):", ""]
+    for n, fn in sorted(TRANSFORMS.items()):
+        need = needs_of(n)
+        reads = "; reads " + ", ".join(" or ".join(a) for a in need.requires) if need.requires else ""
+        lines.append(f"- `{n}`: {_first_line(fn.__doc__) or '(see portability/transforms.py)'}{reads}")
+    lines += ["", "**Array transforms** (`derive: {new: {transform: T, inputs: [...]}}`):", ""]
+    lines += [f"- `{n}`: {_first_line(fn.__doc__)}" for n, fn in sorted(ARRAY_TRANSFORMS.items())]
+    lines += ["", "**Hazard kinds** (`known.kind`): " + ", ".join(f"`{k}`" for k in HAZARD_KINDS), "", END]
+    return "\n".join(lines)
+
+
+def rendered_guide() -> str:
+    text = GUIDE.read_text()
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return head + guide_reference() + tail
+
+
 def main(argv: list[str]) -> int:
     if "--check" in argv:
-        return 0 if TARGET.exists() and TARGET.read_text() == rendered() else 1
+        return 0 if TARGET.exists() and TARGET.read_text() == rendered() and GUIDE.read_text() == rendered_guide() else 1
     TARGET.write_text(rendered())
+    GUIDE.write_text(rendered_guide())
     for f in sorted(TARGET.parent.glob("*.yaml")):  # every file names its schema, for editors
         text = f.read_text()
         if not text.startswith(HEADER):
