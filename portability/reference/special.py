@@ -23,7 +23,8 @@ def _lgamma1(v: float) -> float:
 
 def lgamma(x):
     """log|Gamma(x)|: +inf at 0, at the negative integers and at ±inf; NaN stays NaN."""
-    return np.vectorize(_lgamma1, otypes=[np.float64])(x)
+    with np.errstate(invalid="ignore"):  # a NaN input is a NaN output, not an event
+        return np.vectorize(_lgamma1, otypes=[np.float64])(x)
 
 
 # Bernoulli terms B_2k / (2k) of the asymptotic series psi(x) ~ log x - 1/(2x) - sum B_2k / (2k x^2k).
