@@ -12,3 +12,4 @@ from portability.reference.layers import *  # noqa: F401,F403
 from portability.reference.losses import *  # noqa: F401,F403
 from portability.reference.nn import *  # noqa: F401,F403
 from portability.reference.sampling import *  # noqa: F401,F403
+from portability.reference.special import *  # noqa: F401,F403
