@@ -5,7 +5,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from portability.frameworks import BACKENDS
-from portability.hazards import effective_defaults
+from portability.hazards import base_label, effective_defaults
 from portability.plan import case_ctx, framework_value
 from portability.recipes import summary as recipe_summary
 from portability.report.terminal import WIDTH, wrap
@@ -113,8 +113,9 @@ def _translations(op, report, source: str, target: str) -> list[str]:
     for h in report.hazards:
         if h.kind != "argument_convention" or source not in h.frameworks or target not in h.frameworks:
             continue
+        named = {(a.split(":", 1)[0], base_label(a.split(":", 1)[1])) for a in h.apis}  # Pad@18 is Pad
         pairs = [(s, d) for s in _apis_of(op, source) for d in _apis_of(op, target)
-                 if f"{source}:{s.label}" in h.apis and f"{target}:{d.label}" in h.apis]
+                 if (source, s.label) in named and (target, d.label) in named]
         for s, d in pairs:
             src, dst = convention_of(s, h.param), convention_of(d, h.param)
             if src[1] == dst[1]:
