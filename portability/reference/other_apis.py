@@ -6,7 +6,7 @@ import numpy as np
 
 __all__: list[str] = [
     "truncate_divide", "round_half_away_from_zero", "xlogy", "xlog1py", "divide_no_nan", "multiply_no_nan",
-    "cumsum_reverse", "cumsum_exclusive", "pad_crop",
+    "cumsum_reverse", "cumsum_exclusive", "pad_crop", "reciprocal_no_nan",
 ]
 
 
@@ -68,3 +68,9 @@ def pad_crop(x, pads):
     out = np.pad(x, grow)
     index = [slice(None)] * lead + [slice(-min(a, 0), out.shape[lead + i] + min(b, 0)) for i, (a, b) in enumerate(pads)]
     return out[tuple(index)]
+
+
+def reciprocal_no_nan(x):
+    """1 / x, 0 where x == 0 (tf.math.reciprocal_no_nan)."""
+    with np.errstate(divide="ignore"):
+        return np.where(x == 0, 0.0, 1.0 / np.where(x == 0, 1.0, x))
