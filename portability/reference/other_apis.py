@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__: list[str] = [
-    "truncate_divide", "round_half_away_from_zero", "xlogy", "xlog1py", "divide_no_nan", "multiply_no_nan",
+    "truncate_divide", "round_half_away_from_zero", "xlog1py", "divide_no_nan", "multiply_no_nan",
     "cumsum_reverse", "cumsum_exclusive", "pad_crop", "reciprocal_no_nan",
 ]
 
@@ -22,12 +22,6 @@ def round_half_away_from_zero(x):
     with np.errstate(invalid="ignore"):  # inf - inf
         away = np.abs(x - t) >= 0.5
     return np.where(away, t + np.sign(x), t)
-
-
-def xlogy(x, y):
-    """x * log(y), 0 where x == 0 unless y is NaN (torch.xlogy, scipy.special.xlogy)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log(y))
 
 
 def xlog1py(x, y):
