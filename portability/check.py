@@ -532,7 +532,8 @@ def _result(op, o: Outcome, reference) -> Result:
             worst = (m, tol, actual)
     m, tol, actual = worst
     return Result(
-        **base, output_dtype=m.actual_dtype, output_shape=list(m.actual_shape), shape_equal=m.shape_equal,
+        **base, output_dtype=m.actual_dtype, expected_dtype=m.expected_dtype, output_shape=list(m.actual_shape),
+        shape_equal=m.shape_equal,
         dtype_equal=m.dtype_equal, nonfinite_equal=m.nonfinite_equal, nonfinite_detail=m.nonfinite_detail,
         max_abs_error=m.max_abs_error, max_rel_error=m.max_rel_error, max_ulp=m.max_ulp,
         mismatch_fraction=m.mismatch_fraction, within_tolerance=m.within_tolerance,

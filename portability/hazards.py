@@ -188,8 +188,9 @@ def _outcome_hazard(op, kind: str, backend: str, label: str, rs: list[Result]) -
                    f"not the reference's shape")
         fix = "Reshape explicitly or pass the shape-controlling arguments (keepdims, padding, ceil_mode)."
     elif kind == "dtype_mismatch":
-        summary = f"{op.name}: {where} returns {worst.output_dtype}, not {worst.dtype}"
-        fix = f"Cast the result back to {worst.dtype} explicitly."
+        want = worst.expected_dtype or worst.dtype  # an index or count output is judged against the reference's
+        summary = f"{op.name}: {where} returns {worst.output_dtype}, not {want}"
+        fix = f"Cast the result back to {want} explicitly."
     elif kind == "unsupported":
         summary = f"{op.name}: {where} is unsupported: {rs[0].message}"
         declared = any(a.unsupported and a.label == label for a in op.apis)

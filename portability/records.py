@@ -25,6 +25,7 @@ class Result:
     dtype: str  # the case dtype
     message: str = ""
     output_dtype: str | None = None
+    expected_dtype: str | None = None  # the case dtype for a float output, the reference's for an index/int one
     output_shape: list | None = None
     shape_equal: bool | None = None
     dtype_equal: bool | None = None
