@@ -161,6 +161,8 @@ def catalog_schema() -> dict:
         "layout": {"type": "object", "description": "input -> named layout or permutation"},
         "output_layout": {"description": "a named layout or permutation applied to the outputs (inverted)"},
         "output_squeeze": {"type": "integer", "description": "a size-1 axis removed from the outputs"},
+        "output_stack": {"type": "integer", "description": "the returned tuple of index arrays stacked on this "
+                                                          "axis into the op's one output (np.nonzero)"},
         "weights": {"type": "object", "additionalProperties": {"type": "string"},
                     "description": "layer attribute -> input"},
         "derive": {"type": "object", "additionalProperties": derive},

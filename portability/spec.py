@@ -93,6 +93,7 @@ class ApiSpec:
     layout: dict = field(default_factory=dict)  # canonical input -> named layout or permutation
     output_layout: Any = None  # named layout or permutation applied to outputs (inverted)
     output_squeeze: int | None = None  # a size-1 axis removed from outputs first (ONNX RNNs' num_directions)
+    output_stack: int | None = None  # the returned tuple of arrays stacked on this axis into the one output (np.nonzero)
     weights: dict = field(default_factory=dict)  # layer attribute -> canonical input
     derive: dict = field(default_factory=dict)  # new input -> (array transform, source inputs): checkpoint conversion
     outputs: tuple | None = None  # which returned items are the op's outputs (indices or index paths), in op order
@@ -345,6 +346,9 @@ def _load_op(where: _Where, entry) -> OpSpec:
     for i, api in enumerate(apis):
         _check_reads(where.at(f"apis.{api.framework}"), api, params, cases)
     _check_reads(where.at("reference"), reference, params, cases)
+    for api in [*apis, reference]:
+        _check_output_stack(where.at(f"apis.{api.framework}.output_stack" if api is not reference
+                                     else "reference.output_stack"), api, outputs)
     known = tuple(_load_known(where.at(f"known.{i}"), k, [c.name for c in cases])
                   for i, k in enumerate(entry.get("known", [])))
     differentiable = _load_differentiable(where.at("differentiable"), entry.get("differentiable", True), input_names)
@@ -364,6 +368,20 @@ def _load_op(where: _Where, entry) -> OpSpec:
         known=known,
         differentiable=differentiable,
     )
+
+
+def _check_output_stack(where: _Where, api: ApiSpec, outputs) -> None:
+    """`output_stack` turns a tuple of per-axis index arrays (np.nonzero, torch.nonzero(as_tuple=True)) into the
+    op's one output, so it needs an op with exactly one output, no `outputs` pick, and an exact (non-float)
+    output: stacking a differentiable output would need each framework's own stack in the backward pass."""
+    if api.output_stack is None:
+        return
+    if len(outputs) != 1:
+        where.fail(f"stacks the returned arrays into one output, but the op has {len(outputs)} outputs")
+    if api.outputs is not None:
+        where.fail("cannot be combined with `outputs` (the whole returned tuple is stacked)")
+    if outputs[0].kind == "float":
+        where.fail("stacks only index, int or bool outputs (a float output is differentiated)")
 
 
 def _load_differentiable(where: _Where, raw, input_names: set[str]) -> tuple[str, ...] | None:
@@ -651,6 +669,8 @@ def _load_api(where: _Where, key: str, raw, params: dict, op_inputs: tuple[str, 
         output_layout=raw.get("output_layout"),
         output_squeeze=(where.at("output_squeeze").typed(raw["output_squeeze"], int, "an axis")
                         if "output_squeeze" in raw else None),
+        output_stack=(where.at("output_stack").typed(raw["output_stack"], int, "an axis")
+                      if "output_stack" in raw else None),
         weights=weights,
         derive=derive,
         outputs=outputs,

@@ -267,6 +267,13 @@ def tf_ksize(value, ctx):
     return list(_per_dim(value, ctx))
 
 
+@needs(value="list")
+def min_max(value, ctx):
+    """A histogram's [lo, hi] range as torch.histc's separate min= and max= keywords."""
+    lo, hi = value
+    return {"min": lo, "max": hi}
+
+
 def as_tuple(value, ctx):
     """A list of axes -> tuple (NumPy reductions reject a list for `axis`); None and ints pass through."""
     return tuple(value) if isinstance(value, (list, tuple)) else value
@@ -561,6 +568,6 @@ TRANSFORMS = {
         tf_strides_nd, lrn_depth_radius, lrn_alpha_per_size, square, tf_same_valid,
         nhwc_axis, shrink_soft,
         tf1_cubic_coeff, tf1_cubic_exclude, scaled_size, jax_scaled_shape, nchw_scales,
-        split_indices, chunk_sizes, flatten_shape, repeat_on_axis,
+        split_indices, chunk_sizes, flatten_shape, repeat_on_axis, min_max,
     )
 }
