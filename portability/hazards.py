@@ -607,6 +607,11 @@ def explicit_call(api, p: str, value, op) -> str | None:
         args = f"{amap.name}={fw!r}"
     if api.framework == "onnx":
         return f"ONNX {api.call} attribute {args}"
+    if (amap.name or "").startswith("call."):  # a layer's call kwarg; torch's call mode is module.train(mode)
+        name = amap.name.split(".", 1)[1]
+        if api.framework == "torch" and name == "training":
+            return f"{api.label}(...).train({fw!r})"
+        return f"{api.label}(...)(x, {name}={fw!r})"
     return f"{api.label}(..., {args})"
 
 

@@ -615,6 +615,8 @@ def _load_api(where: _Where, key: str, raw, params: dict, op_inputs: tuple[str, 
             not_taken.add(p)
         else:
             pmap[p] = _load_argmap(w, m)
+            if (pmap[p].name or "").startswith("call.") and raw.get("kind", "function") != "layer":
+                w.fail("only a layer takes call kwargs (`call.NAME`): a function's arguments are all in its call")
     for section in ("fixed", "defaults"):
         for p in where.at(section).typed(raw.get(section, {}), dict, "a mapping"):
             if p not in params:
