@@ -49,7 +49,9 @@ def explain(op, report, source: str | None = None, target: str | None = None, wi
         where = " (backward pass)" if h.pass_ == "backward" else ""
         known = f" (known: {h.known_reason})" if h.known else ""
         out += wrap(f"[{h.severity}] {h.kind}{where}{known}: {h.summary}", width, "  ", "    ")
-        if h.fix:
+        if h.conversion:  # the checkpoint conversion, one NumPy line each (as a port writes it)
+            out += ["      convert the torch checkpoint:"] + [f"        {line}" for line in h.conversion]
+        elif h.fix:
             out += wrap(f"fix: {h.fix}", width, "      ", "        ")
     if source and target:
         out += ["", *(t for line in port_advice(op, report, live, source, target)

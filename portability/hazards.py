@@ -25,13 +25,14 @@ BACKWARD_KINDS = ("gradient_divergence", "gradient_nonfinite", "gradient_unsuppo
 HAZARD_KINDS = (
     "numeric_divergence", "default_argument_mismatch", "unsupported", "shape_mismatch", "dtype_mismatch",
     "nonfinite_mismatch", "error", "crash", "timeout", "default_drift", "opset_drift", "argument_convention",
-    *BACKWARD_KINDS,
+    "weight_layout", *BACKWARD_KINDS,
 )
 SEVERITY = {
     "numeric_divergence": "high", "shape_mismatch": "high", "nonfinite_mismatch": "high", "crash": "high",
     "dtype_mismatch": "medium", "unsupported": "medium", "error": "medium", "timeout": "medium",
     "default_drift": "low", "opset_drift": "high", "gradient_divergence": "high", "gradient_nonfinite": "high",
     "gradient_unsupported": "medium", "argument_convention": "medium",
+    "weight_layout": "low",  # medium where a mistake keeps every shape (gate order, channel multiplier)
 }
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 FAULTS = ("crash", "timeout")  # the call never finished: nothing was measured
@@ -99,6 +100,7 @@ def classify(op, results: list[Result], pairwise: list[Pairwise], live: dict) ->
     hazards += _default_hazards(op, forward, forward_pairs, live)
     hazards += _opset_drift(op, forward, forward_pairs)
     hazards += _convention_hazards(op, forward)
+    hazards += _weight_layout_hazards(op, forward)
     hazards += _backward_hazards(op, mine, [pw for pw in pairwise if pw.op == op.name and pw.pass_ == "backward"])
     hazards.sort(key=lambda h: (SEVERITY_ORDER[h.severity], h.pass_, h.kind, h.apis))
     return [_with_checked_alternative(h, forward) for h in _mark_known(op, hazards, mine)]
@@ -514,6 +516,35 @@ def _default_hazards(op, results, pairwise, live) -> list[Hazard]:
         if len(distinct) < 2:
             continue
         hazards.append(_default_mismatch(op, p, having, table, results, pairwise))
+    return hazards
+
+
+def _weight_layout_hazards(op, results: list[Result]) -> list[Hazard]:
+    """One per API that ran and takes the torch checkpoint's weights rearranged (`layout:` on a weight, or a
+    `derive:` from one): the finding is the conversion itself, as the NumPy lines a port writes. A pure
+    transpose is low (most mistakes change a shape and fail loudly); a gate reorder or a channel-multiplier
+    reshape is medium (a mistake keeps every shape: a silently wrong model)."""
+    from portability.weight_layout import conversion, converted, silent, weight_inputs
+
+    weights = weight_inputs(op)
+    if not weights:
+        return []
+    ran = {(r.framework, r.api) for r in results if r.status not in NOT_FINDINGS}
+    hazards = []
+    for api in op.apis:
+        ids = tuple(api_id(b, api.label) for b in _backends(api) if (b, api.label) in ran)
+        lines = conversion(op, api, weights) if ids else ()
+        if not lines:
+            continue
+        steps = [t for t, _ in api.derive.values()] + [str(v) for v in api.layout.values()]
+        touched = converted(api, weights)
+        hazards.append(Hazard(
+            op=op.name, kind="weight_layout", frameworks=tuple(dict.fromkeys(i.split(":", 1)[0] for i in ids)),
+            apis=ids, severity="medium" if silent(api) else "low",
+            summary=(f"{op.name}: {api.label} takes the torch checkpoint's {', '.join(touched)} in another "
+                     f"arrangement ({', '.join(dict.fromkeys(steps))}): a port converts them"),
+            fix="Convert the checkpoint: " + "; ".join(line.split("  #")[0] for line in lines),
+            conversion=lines))
     return hazards
 
 

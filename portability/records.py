@@ -84,3 +84,4 @@ class Hazard:
     recipes: tuple = ()  # portability.recipes.Recipe, one per (source -> target) port (default mismatches)
     fix_verified: bool | None = None  # every recipe ran and made its target agree with its source
     pass_: str = "forward"  # the pass it was found in: part of its identity
+    conversion: tuple = ()  # weight_layout: the NumPy lines that turn the torch checkpoint into this API's weights
