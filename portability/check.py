@@ -531,6 +531,8 @@ def _result(op, o: Outcome, reference) -> Result:
         if worst is None or _badness(m) > _badness(worst[0]):
             worst = (m, tol, actual)
     m, tol, actual = worst
+    if m.detail:  # a distribution's summary statistics: what the hazard shows instead of an element
+        base["message"] = m.detail
     return Result(
         **base, output_dtype=m.actual_dtype, expected_dtype=m.expected_dtype, output_shape=list(m.actual_shape),
         shape_equal=m.shape_equal, dtype_equal=m.dtype_equal, nonfinite_equal=m.nonfinite_equal,
@@ -548,7 +550,7 @@ def expected_dtype(case, spec, expected) -> str:
     dtypes, creation ops), else the case dtype for a float output and the reference's dtype for the others."""
     if case.result_dtype and spec.kind in ("float", "int"):
         return case.result_dtype
-    return case.dtype if spec.kind == "float" else str(np.asarray(expected).dtype)
+    return case.dtype if spec.kind in ("float", "distribution") else str(np.asarray(expected).dtype)
 
 
 def _badness(m) -> tuple:

@@ -24,7 +24,8 @@ DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32",
 RESULT_DTYPES = DTYPES + ("uint16", "uint32", "uint64")  # what a result may widen to (NumPy sums uint8 in uint64)
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 PASSES = ("forward", "backward")  # forward: the op's outputs; backward: their vector-Jacobian product
-OUTPUT_KINDS = ("float", "index", "int", "bool")
+# distribution: random values (a layer's initial weights), compared by their distribution (portability.compare)
+OUTPUT_KINDS = ("float", "index", "int", "bool", "distribution")
 API_KINDS = ("function", "layer")
 MAX_RANK = 8
 MAX_ELEMENTS = 2**24  # per input, by default: a catalog cannot ask for gigabytes (--max-elements raises it)

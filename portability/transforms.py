@@ -10,6 +10,7 @@ A transform that returns a dict supplies several framework arguments at once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -554,9 +555,36 @@ def repeat_on_axis(value, ctx):
     return tuple(sizes)
 
 
+# Canonical initializer names (portability.reference.init) as Keras writes them: a name, or the config dict
+# keras.initializers.get deserializes.
+KERAS_INITIALIZERS = {
+    "glorot_uniform": "glorot_uniform", "zeros": "zeros", "ones": "ones",
+    "normal": {"class_name": "RandomNormal", "config": {"mean": 0.0, "stddev": 1.0}},
+    "uniform_0.05": {"class_name": "RandomUniform", "config": {"minval": -0.05, "maxval": 0.05}},
+    "constant_0.25": {"class_name": "Constant", "config": {"value": 0.25}},
+}
+
+
+@needs("input:x")
+def keras_initializer(value, ctx):
+    """A canonical initializer as a Keras initializer. torch's U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (Linear and
+    Conv weights and biases) is RandomUniform with that bound, fan_in = x's channels (axis 1; the last axis of a
+    dense input) times the kernel's window."""
+    if value != "torch_uniform":
+        if value not in KERAS_INITIALIZERS:
+            raise UnsupportedValue(f"no Keras initializer for {value!r}")
+        return KERAS_INITIALIZERS[value]
+    x = ctx.shapes["x"]
+    window = ctx.params.get("kernel_size")
+    fan_in = x[-1] if window is None else x[1] * math.prod(_per_dim(window, ctx))
+    bound = 1.0 / math.sqrt(fan_in)
+    return {"class_name": "RandomUniform", "config": {"minval": -bound, "maxval": bound}}
+
+
 TRANSFORMS = {
     f.__name__: f
     for f in (
+        keras_initializer,
         one_minus, pair, as_list, torch_padding, torch_pool_padding, symmetric_same, tf_padding, tf_pool_padding,
         keras_padding, jax_padding, jax_pool_padding, onnx_conv_pads, window_nd, torch_pad, onnx_pad, pairs_tuple,
         per_axis_pairs, lax_padding_config, trailing_axes,

@@ -133,3 +133,22 @@ def test_output_stack_turns_a_tuple_of_index_arrays_into_argwhere_layout():
     assert m.shape_equal and m.within_tolerance and stacked.shape == (3, 3)
     unstacked = base.outputs(plan.__class__(**{**plan.__dict__, "output_stack": None}), np.nonzero(x), np.asarray)
     assert not compare(unstacked[0], np.argwhere(x), kind="index").shape_equal
+def test_distribution_outputs_are_compared_by_their_distribution_not_elementwise():
+    """Two samples of one distribution agree (though no element does); a wider bound, or a constant, does not;
+    the limit shrinks with the sample size, so a small gap is told apart only with many values."""
+    from portability.compare import compare, ks_limit, pair_metrics
+
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(-0.125, 0.125, size=(64, 16)), rng.uniform(-0.125, 0.125, size=(16, 64))
+    m = compare(a.astype(np.float32), b, kind="distribution", expected_dtype="float32")
+    assert m.shape_equal and m.within_tolerance and not np.allclose(a.ravel(), b.ravel())  # shapes may differ
+    assert "KS D" in m.detail and "mean" in m.detail
+    glorot = rng.uniform(-0.27, 0.27, size=1024)
+    wide = compare(glorot, b, kind="distribution")
+    assert not wide.within_tolerance and wide.max_abs_error > 0.2
+    assert not compare(np.zeros(256), rng.uniform(-1, 1, 256), kind="distribution").within_tolerance
+    assert compare(np.ones(8), np.ones(8), kind="distribution").max_abs_error == 0.0
+    assert not compare(np.ones(8), np.ones(9), kind="distribution").shape_equal
+    assert ks_limit(100, 100) > ks_limit(10000, 10000)
+    d, _, within, same = pair_metrics(a, glorot, "distribution", None)
+    assert same and not within and d > 0.2

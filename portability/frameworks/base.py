@@ -16,6 +16,9 @@ from portability.layouts import inverse
 from portability.plan import CallPlan, Input, Ref, Value, cotangent_name
 
 MISSING = "<no default>"
+# Every adapter seeds its framework's generator with this right before it builds a layer, so a layer's initial
+# weights (initializer ops read them back) and a training-mode dropout mask repeat from run to run.
+LAYER_SEED = 0
 
 
 def native_args(plan: CallPlan, arrays: dict, to_native, value_to_native=None, leaf=None):

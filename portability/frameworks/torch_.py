@@ -68,6 +68,7 @@ def _callable(plan, arrays: dict, args: list, kwargs: dict):
     target = resolve(plan.call, KEY)
     if plan.kind != "layer":
         return target
+    torch.manual_seed(base.LAYER_SEED)
     module = target(**kwargs)
     weights = base.weight_arrays(plan, arrays)
     dtype = getattr(torch, base.first_float_dtype([*args, *weights.values()]))
