@@ -174,6 +174,15 @@ def catalog_schema() -> dict:
         "sources": _str_list("docs URLs"),
         "ignores": {"type": "object", "additionalProperties": {"type": "string"},
                     "description": "reference only: param -> why the outputs do not depend on it"},
+        "history": {"type": "array", "description": "defaults the framework changed in past releases",
+                    "items": _obj("one default change: before `version`, the default was `old`", {
+                        "param": {"type": "string", "description": "a parameter under `defaults:`"},
+                        "version": {"type": "string", "description": "the first release with today's default"},
+                        "old": {"description": "the default before that release (canonical terms)"},
+                        "source": {"type": "string", "description": "release notes or docs (a URL)"},
+                        "package": {"type": "string", "description": "whose version (keras), where not the "
+                                                                      "framework's own"},
+                    }, required=("param", "version", "old", "source"))},
     }
     api = ref("api", _obj("one framework API of the op", api_props))
     op_props = {

@@ -43,6 +43,13 @@ def explain(op, report, source: str | None = None, target: str | None = None, wi
         out += table if max(map(len, table)) <= width else [
             t for r in rows for t in wrap(f"{r[0]}: " + ", ".join(f"{p}={v}" for p, v in zip(semantic, r[1:])),
                                            width, "  ", "    ")]
+    changes = [(api, h) for api in op.apis for h in api.history]
+    if changes:  # code written for an older release that leaves the parameter out meant the old default
+        out += ["", "Default history (a port of code written for an older release keeps the old value)"]
+        for api, h in changes:
+            out += wrap(f"{api.framework}:{api.label}: {h.param} defaulted to {h.old!r} before "
+                        f"{h.package or api.framework} {h.version} (now {api.defaults[h.param]!r}); {h.source}",
+                        width, "  ", "    ")
     hazards = report.hazards
     out += ["", f"Hazards ({len(hazards)})"]
     for h in hazards:

@@ -79,6 +79,18 @@ class ArgMap:
 
 
 @dataclass(frozen=True)
+class DefaultChange:
+    """A default the framework changed in a past release: code written for an older release that leaves the
+    parameter out relied on ``old`` (canonical terms); from ``version`` on it gets the API's current default."""
+
+    param: str  # canonical parameter, documented under the API's `defaults:`
+    version: str  # the first release with the current default ("0.4.0", "2.0.0")
+    old: Any  # the default before that release
+    source: str  # release notes or docs that say so
+    package: str | None = None  # the package whose version it is, where not the framework's own (keras)
+
+
+@dataclass(frozen=True)
 class ApiSpec:
     framework: str  # catalog key: numpy, torch, tensorflow, jax, onnx (or "reference")
     call: str  # dotted path, or an ONNX op type
@@ -105,6 +117,7 @@ class ApiSpec:
     not_expressible: str | None = None  # the framework has it, this checker cannot express the call yet: why
     sources: tuple = ()
     ignores: dict = field(default_factory=dict)  # reference only: param -> why its outputs do not depend on it
+    history: tuple = ()  # DefaultChange: defaults changed in past releases
 
 
 @dataclass(frozen=True)
@@ -685,7 +698,26 @@ def _load_api(where: _Where, key: str, raw, params: dict, op_inputs: tuple[str, 
                          if "not_expressible" in raw else None),
         sources=where.at("sources").str_list(raw.get("sources", [])),
         ignores=_load_ignores(where.at("ignores"), key, raw.get("ignores", {}), params),
+        history=_load_history(where.at("history"), raw.get("history", []), raw.get("defaults", {})),
     )
+
+
+def _load_history(where: _Where, raw, defaults: dict) -> tuple:
+    """`history: [{param, version, old, source, package?}]`: a default changed in a past release."""
+    where.typed(raw, list, "a list of default changes")
+    out = []
+    for i, item in enumerate(raw):
+        w = where.at(str(i))
+        w.mapping(item, {"param", "version", "old", "source", "package"}, {"param", "version", "old", "source"})
+        if item["param"] not in defaults:
+            w.at("param").fail("a changed default is one the API documents under `defaults:`")
+        w.at("version").typed(item["version"], str, "a release (a quoted string: \"0.4.0\")")
+        if not str(w.at("source").typed(item["source"], str, "a URL")).startswith("http"):
+            w.at("source").fail("a default change cites its release notes or docs (a URL)")
+        out.append(DefaultChange(item["param"], item["version"], item["old"], item["source"],
+                                 w.at("package").typed(item["package"], str, "a package name")
+                                 if "package" in item else None))
+    return tuple(out)
 
 
 def _load_ignores(where: _Where, key: str, raw, params: dict) -> dict:
