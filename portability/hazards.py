@@ -524,25 +524,26 @@ def _weight_layout_hazards(op, results: list[Result]) -> list[Hazard]:
     `derive:` from one): the finding is the conversion itself, as the NumPy lines a port writes. A pure
     transpose is low (most mistakes change a shape and fail loudly); a gate reorder or a channel-multiplier
     reshape is medium (a mistake keeps every shape: a silently wrong model)."""
-    from portability.weight_layout import conversion, converted, silent, weight_inputs
+    from portability.weight_layout import conversion, converted, silent, steps, weight_inputs
 
     weights = weight_inputs(op)
     if not weights:
         return []
     ran = {(r.framework, r.api) for r in results if r.status not in NOT_FINDINGS}
-    hazards = []
+    found: dict[tuple, tuple] = {}  # (framework, label without @opset, lines) -> (api, ids): one per API, not per opset
     for api in op.apis:
         ids = tuple(api_id(b, api.label) for b in _backends(api) if (b, api.label) in ran)
         lines = conversion(op, api, weights) if ids else ()
-        if not lines:
-            continue
-        steps = [t for t, _ in api.derive.values()] + [str(v) for v in api.layout.values()]
-        touched = converted(api, weights)
+        if lines:
+            key = (api.framework, base_label(api.label), lines)
+            found[key] = (found[key][0] if key in found else api, found.get(key, (None, ()))[1] + ids)
+    hazards = []
+    for (_, label, lines), (api, ids) in found.items():
         hazards.append(Hazard(
             op=op.name, kind="weight_layout", frameworks=tuple(dict.fromkeys(i.split(":", 1)[0] for i in ids)),
             apis=ids, severity="medium" if silent(api) else "low",
-            summary=(f"{op.name}: {api.label} takes the torch checkpoint's {', '.join(touched)} in another "
-                     f"arrangement ({', '.join(dict.fromkeys(steps))}): a port converts them"),
+            summary=(f"{op.name}: {label} takes the torch checkpoint's {', '.join(converted(api, weights))} in "
+                     f"another arrangement ({', '.join(steps(api, weights))}): a port converts them"),
             fix="Convert the checkpoint: " + "; ".join(line.split("  #")[0] for line in lines),
             conversion=lines))
     return hazards

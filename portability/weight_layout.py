@@ -58,6 +58,17 @@ def conversion(op, api, weights: set[str] | None = None) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def steps(api, weights: set[str]) -> list[str]:
+    """The kinds of rearrangement ``api`` applies to the weights: array transforms and layouts, in order."""
+    involved, out = set(weights), []
+    for name, (transform, sources) in api.derive.items():
+        if involved & {s for s in sources if isinstance(s, str)}:
+            involved.add(name)
+            out.append(transform)
+    out += [lay if isinstance(lay, str) else f"axes {tuple(lay)}" for n, lay in api.layout.items() if n in involved]
+    return list(dict.fromkeys(out))
+
+
 def converted(api, weights: set[str]) -> list[str]:
     """The canonical weights ``api`` takes rearranged: sources of its derived weights, or given a layout."""
     used = {s for _, sources in api.derive.values() for s in sources if isinstance(s, str)} | set(api.layout)
