@@ -81,7 +81,8 @@ def snippet(backend: str, plan, case, seed: int, op_name: str, call_only: bool =
     lines = _preamble(backend, plan, case, seed, op_name) + body
     if plan.reads:  # outputs read back after the call (torch.from_numpy shares memory with the array)
         owner = "layer." if plan.kind == "layer" else ""
-        lines.append(f"out = [{', '.join(owner + r for r in plan.reads)}]")
+        tail = ".detach()" if plan.kind == "layer" and backend == "torch" else ""  # a parameter requires grad
+        lines.append(f"out = [{', '.join(owner + r + tail for r in plan.reads)}]")
     if plan.output_stack is not None:
         lines.append(f"# the checker stacks the returned arrays: np.stack(out, axis={plan.output_stack})")
     if plan.output_squeeze is not None:
