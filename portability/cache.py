@@ -6,8 +6,8 @@ cheap). The store is the standard library's SQLite in WAL mode: tox runs environ
 one cache folder, and a run killed mid-write leaves the last committed state, never a torn file.
 
 A task's key (``TaskKeys.task``) is content-addressed. It covers
-  - the op's entry as loaded (every field but ``known`` and the file path: editing a known record changes
-    only the classification, which is recomputed anyway),
+  - the op's entry as loaded (every field but ``known``, the file path and the other cases: editing a known
+    record changes only the classification, which is recomputed anyway),
   - the code of the reference function and of every value and array transform the entry names, and the
     helpers they call (compiled code, so moving a function in its file changes nothing),
   - the case (with a sweep's dtype), seed, mode, pass, API label with its ONNX opset, a recipe's variant,
@@ -194,21 +194,23 @@ def portability_version() -> str:
 
 
 def op_digest(op) -> str:
-    """The op's entry as loaded, without its known records and file path, plus the code of its reference
-    and of the transforms it names."""
+    """The op's entry as loaded, without its known records, file path and cases (each task's key holds its own
+    case, so editing one case re-runs that case only), plus the code of its reference and of the transforms
+    the entry names (in any case: a case naming a transform of its own is rare and only costs a re-run)."""
     from portability.array_transforms import ARRAY_TRANSFORMS
     from portability.resolve import reference_functions
     from portability.transforms import TRANSFORMS
 
-    text = repr(replace(op, known=(), path=""))
+    text = repr(replace(op, known=(), path="", cases=()))
     code = []
     if op.reference.call and op.reference.call.startswith("portability.reference."):
         fn = reference_functions().get(op.reference.call.removeprefix("portability.reference."))
         code.append(("reference", fn and function_digest(fn)))
     # A transform is named in the entry as a quoted string; a word that only looks like one costs a re-run.
+    named = text + repr(op.cases)
     for registry, label in ((TRANSFORMS, "transform"), (ARRAY_TRANSFORMS, "array_transform")):
         for name in sorted(registry):
-            if f"'{name}'" in text:
+            if f"'{name}'" in named:
                 code.append((label, name, function_digest(registry[name])))
     return _sha("op", text, code)
 
@@ -241,7 +243,7 @@ class TaskKeys:
         env = self.backend(task.backend)
         if env is None:
             return None
-        return _sha("task", env, self.op(task.op), task.case, case.dtype, self.seed, task.label,
+        return _sha("task", env, self.op(task.op), repr(case), self.seed, task.label,
                     task.plan.opset, task.mode, task.pass_, variant)
 
     def defaults(self, backend: str, request) -> str | None:
