@@ -224,6 +224,8 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
                 for o in _reused(outcomes) for r in compared[o.task.id]]
     results.sort(key=lambda r: (r.op, r.case, r.framework, r.api, r.mode, r.pass_, r.wrt or ""))
     pairwise = _pairwise(by_op, _with_reused_defaults(outcomes))
+    position = {op.name: i for i, op in enumerate(selected)}
+    pairwise.sort(key=lambda p: position[p.op])  # grouped by op in catalog order: shards merge to the same list
     live = {(op_name, b, label): vals for b, info in infos.items()
             for (op_name, label), vals in info.live_defaults.items()}
     forward_by_op: dict[str, list[Outcome]] = {}

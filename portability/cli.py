@@ -302,13 +302,15 @@ def cmd_run(args) -> int:
         if args.shard:
             from portability.shards import shard_ops
 
-            ops = shard_ops([op.name for op in catalog.ops if ops is None or op.name in ops], *args.shard)
+            every = [op.name for op in catalog.ops if ops is None or op.name in ops]
+            ops = shard_ops(every, *args.shard)
         report = run_check(catalog, ops=ops, seed=args.seed, timeout=args.timeout, threads=args.threads,
                            progress=not args.quiet, dtypes=dtypes, cache_dir=cache_dir, pool=pool,
                            onnx_opsets=onnx_opsets, passes=passes, cache=cache)
         pool.close()  # the run is over: from here on a Ctrl-C exits at once
         if args.shard:
-            report.environment["shard"] = {"index": args.shard[0], "count": args.shard[1], "ops": sorted(ops)}
+            # "of": the whole run's ops in catalog order, so `merge --run` restores the unsharded order
+            report.environment["shard"] = {"index": args.shard[0], "count": args.shard[1], "ops": ops, "of": every}
         return _report_run(report, targets, fail_on, baseline, args.baseline, args.verbose, cache)
 
 
@@ -493,6 +495,11 @@ def cmd_merge(args) -> int:
     from portability.report import jsonio, matrix_html
 
     paths = _shard_paths(args.shards)
+    if args.run:
+        return _merge_run(paths, DEFAULT_JSON if args.json is None else args.json,
+                          DEFAULT_HTML if args.html is None else args.html)
+    args.json = "reports/matrix.json" if args.json is None else args.json
+    args.html = "reports/matrix.html" if args.html is None else args.html
     merged = merge_reports([_read_report(p) for p in paths], names=paths)
     if args.json:
         jsonio.write(merged, args.json)
@@ -503,6 +510,22 @@ def cmd_merge(args) -> int:
     print(merge_summary(merged))
     print("wrote " + ", ".join(p for p in (args.json, args.html) if p))
     return 0
+
+
+def _merge_run(paths: list[str], json_path: str, html_path: str) -> int:
+    """`merge --run`: the shards of one run become its run report (summary on screen, JSON and HTML written)."""
+    from portability.report import terminal
+    from portability.shards import merge_run
+
+    targets = _report_targets(json_path, html_path)
+    data = merge_run([_read_report(p) for p in paths], paths)
+    print(terminal.run_summary(data))
+    written, failed = _write_reports(data, targets)
+    for line in failed:
+        print(f"portability: error: {line}", file=sys.stderr)
+    if written:
+        print(f"merged {len(paths)} shards; wrote " + ", ".join(written))
+    return 2 if failed else 0
 
 
 def _shard_paths(items: list[str]) -> list[str]:
