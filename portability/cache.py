@@ -96,6 +96,11 @@ class ResultCache:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany("INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)", rows)
 
+    def delete_prefix(self, prefix: str) -> None:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("DELETE FROM results WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
+
     def has_entries(self) -> bool:
         return self.db.execute("SELECT 1 FROM results LIMIT 1").fetchone() is not None
 

@@ -270,6 +270,7 @@ def _read_report(path: str) -> dict:
 def cmd_run(args) -> int:
     from portability.cache import resolve_dir
     from portability.check import FLOAT_DTYPES, parse_onnx_opsets, run_check, select_backends, start_pool
+    from portability import run_memo
     from portability.lazy_pool import DeferredPool
     from portability.spec import load_catalog
 
@@ -292,6 +293,17 @@ def cmd_run(args) -> int:
     cache = _open_cache(cache_dir, args.no_cache)
     modules = _test_adapters()
     names = select_backends(backends) if modules is None else list(backends or modules)
+    memo_key = None if cache is None or args.baseline else run_memo.key(
+        sorted((k, str(v)) for k, v in vars(args).items()) + [sys.argv[1:]], args.catalog, names, cache_dir)
+    hit = run_memo.lookup(cache, memo_key)
+    if hit is not None:  # nothing changed since a run of this very command: its reports, again
+        print(hit["summary"])
+        written = run_memo.reproduce(hit, targets)
+        print(f"{hit['tasks']} tasks: 0 executed, {hit['tasks']} from the result cache {cache.path} (nothing changed "
+              f"since the run at {hit['generated_at']}: its reports reproduced)")
+        if written:
+            print("wrote " + ", ".join(written))
+        return hit["code"]
     # Cold: workers import their frameworks (seconds) while the catalog loads and the inputs are made. Warm:
     # a worker starts only for a backend with tasks the cache does not answer (none when nothing changed).
     pool = (DeferredPool(names, {"threads": args.threads, "cache_dir": cache_dir}, modules)
@@ -311,7 +323,7 @@ def cmd_run(args) -> int:
         if args.shard:
             # "of": the whole run's ops in catalog order, so `merge --run` restores the unsharded order
             report.environment["shard"] = {"index": args.shard[0], "count": args.shard[1], "ops": ops, "of": every}
-        return _report_run(report, targets, fail_on, baseline, args.baseline, args.verbose, cache)
+        return _report_run(report, targets, fail_on, baseline, args.baseline, args.verbose, cache, memo_key)
 
 
 def _open_cache(folder: str | None, no_cache: bool):
@@ -341,6 +353,9 @@ class _WriteOnly:
     def put_many(self, items: dict) -> None:
         self.cache.put_many(items)
 
+    def delete_prefix(self, prefix: str) -> None:
+        self.cache.delete_prefix(prefix)
+
     def has_entries(self) -> bool:
         return False
 
@@ -362,7 +377,7 @@ def cmd_cache(args) -> int:
 
 
 def _report_run(report, targets: list, fail_on: list[str], baseline: dict | None, baseline_path: str | None,
-                verbose: bool = False, cache=None) -> int:
+                verbose: bool = False, cache=None, memo_key: str | None = None) -> int:
     """Summary, report files, exit code: 130 when interrupted, 2 when a report could not be written, 1 for
     --fail-on hazards, else 0."""
     from portability.report import jsonio, terminal
@@ -370,7 +385,8 @@ def _report_run(report, targets: list, fail_on: list[str], baseline: dict | None
     data = jsonio.to_dict(report)
     executed, cached = report.timing.get("tasks_executed", 0), report.timing.get("tasks_cached", 0)
     data["summary"]["tasks"] = {"executed": executed, "cached": cached}
-    print(terminal.run_summary(data, verbose=verbose))  # first: a report file that cannot be written loses nothing on screen
+    summary = terminal.run_summary(data, verbose=verbose)
+    print(summary)  # first: a report file that cannot be written loses nothing on screen
     where = f"the result cache {cache.path}" if cache is not None else "no result cache (--cache-dir '')"
     print(f"{executed + cached} tasks: {executed} executed, {cached} from {where}")
     written, failed = _write_reports(data, targets)
@@ -392,7 +408,11 @@ def _report_run(report, targets: list, fail_on: list[str], baseline: dict | None
             failing += new
     if failed:
         return 2
-    return 1 if failing else 0
+    code = 1 if failing else 0
+    from portability import run_memo
+
+    run_memo.store(cache, memo_key, data, targets, written, summary, code)
+    return code
 
 
 def _report_targets(json_path: str, html_path: str) -> list[tuple]:

@@ -320,11 +320,12 @@ def test_concurrent_writers_do_not_corrupt(tmp_path):
     c.close()
 
 
-def test_cli_cached_run_imports_no_framework_no_cache_executes_all_and_clear_empties(tmp_path):
-    cache, out = tmp_path / "cache", tmp_path / "r.json"
-    (tmp_path / "cat.yaml").write_text(CATALOG)
-    args = ["run", str(tmp_path / "cat.yaml"), "--frameworks", "numpy,torch", "--quiet", "--json", str(out),
-            "--html", "", "--cache-dir", str(cache)]
+def test_cli_cached_runs_import_no_framework_no_cache_executes_all_and_clear_empties(tmp_path):
+    cache, out, html = tmp_path / "cache", tmp_path / "r.json", tmp_path / "r.html"
+    catalog = tmp_path / "cat.yaml"
+    catalog.write_text(CATALOG)
+    args = ["run", str(catalog), "--frameworks", "numpy,torch", "--quiet", "--json", str(out), "--html", str(html),
+            "--cache-dir", str(cache)]
     cold = run_cli(*args)
     assert cold.returncode == 0, cold.stderr
     total = json.loads(out.read_text())["summary"]["tasks"]["executed"]
@@ -332,10 +333,25 @@ def test_cli_cached_run_imports_no_framework_no_cache_executes_all_and_clear_emp
     probe = ("import sys\nfrom portability.cli import main\ncode = main(sys.argv[1:])\n"
              "print('IMPORTED', sorted(m for m in ('torch', 'tensorflow', 'jax', 'onnx', 'onnxruntime', 'keras') "
              "if m in sys.modules), code)")
-    warm = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert "IMPORTED [] 0" in warm.stdout, warm.stdout + warm.stderr
-    assert f"{total} tasks: 0 executed, {total} from the result cache" in warm.stdout
+
+    def probed():
+        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT,
+                              timeout=300)
+        assert "IMPORTED [] 0" in done.stdout, done.stdout + done.stderr
+        return done.stdout
+
+    # A known record edited: the run memo misses (the catalog changed), every task comes from the result cache.
+    catalog.write_text(CATALOG.replace("torch.std divides", "torch.std, by default, divides"))
+    warm = probed()
+    assert f"{total} tasks: 0 executed, {total} from the result cache" in warm and "reproduced" not in warm
     assert json.loads(out.read_text())["summary"]["tasks"] == {"executed": 0, "cached": total}
+    assert "torch.std, by default, divides" in out.read_text()
+    # Nothing changed at all: the run memo writes the same reports again, byte for byte.
+    before = out.read_bytes(), html.read_bytes()
+    out.unlink()
+    html.unlink()
+    same = probed()
+    assert "its reports reproduced" in same and (out.read_bytes(), html.read_bytes()) == before
     again = run_cli(*args, "--no-cache")
     assert f"{total} tasks: {total} executed, 0 from" in again.stdout, again.stdout + again.stderr
     info = run_cli("cache", "info", "--cache-dir", str(cache))
@@ -344,4 +360,5 @@ def test_cli_cached_run_imports_no_framework_no_cache_executes_all_and_clear_emp
     assert cleared.returncode == 0 and "removed" in cleared.stdout
     assert " 0 entries" in run_cli("cache", "info", "--cache-dir", str(cache)).stdout
     assert sqlite3.connect(cache / "results.sqlite3").execute("SELECT COUNT(*) FROM results").fetchone()[0] == 0
-
+    after = run_cli(*args)
+    assert f"{total} tasks: {total} executed, 0 from" in after.stdout, after.stdout + after.stderr
