@@ -43,7 +43,7 @@ _PACKAGE = Path(__file__).resolve().parent
 # explain, the CLI) and orchestration (runner) are left out: they are recomputed on every run or change nothing.
 # transforms, array_transforms and reference are digested per function, so an edit re-runs only its users.
 _ENGINE_SKIP = {"cli.py", "hazards.py", "matrix.py", "explain.py", "coverage.py", "pytest_plugin.py", "repro.py",
-                "runner.py", "cache.py", "shards.py", "lazy_pool.py", "transforms.py", "array_transforms.py",
+                "runner.py", "cache.py", "shards.py", "lazy_pool.py", "reuse.py", "run_memo.py", "transforms.py", "array_transforms.py",
                 "cells.py", "errors.py", "__main__.py"}
 
 

@@ -268,18 +268,41 @@ def _read_report(path: str) -> dict:
 
 
 def cmd_run(args) -> int:
-    from portability.cache import resolve_dir
-    from portability.check import FLOAT_DTYPES, parse_onnx_opsets, run_check, select_backends, start_pool
     from portability import run_memo
+    from portability.cache import resolve_dir
+    from portability.frameworks import BACKENDS
+
+    # First the run memo: a command that ran before, with nothing changed since, needs no more than its key
+    # (no catalog, no numpy, no renderer): its reports are written again as they were.
+    backends, modules = _csv(args.frameworks), _test_adapters()
+    _check_backends(backends)
+    names = [b for b in BACKENDS if backends is None or b in backends] if modules is None else list(backends or modules)
+    cache_dir = resolve_dir(args.cache_dir)
+    cache = _open_cache(cache_dir, args.no_cache)
+    memo_key = None if cache is None or args.baseline else run_memo.key(
+        sorted((k, str(v)) for k, v in vars(args).items()) + [sys.argv[1:]], args.catalog, names, cache_dir)
+    hit = run_memo.lookup(cache, memo_key)
+    if hit is not None:
+        print(hit["summary"])
+        written = run_memo.reproduce(hit, [p for p in (args.json, args.html) if p])
+        print(f"{hit['tasks']} tasks: 0 executed, {hit['tasks']} from the result cache {cache.path} (nothing changed "
+              f"since the run at {hit['generated_at']}: its reports reproduced)")
+        if written:
+            print("wrote " + ", ".join(written))
+        return hit["code"]
+    return _run_command(args, backends, modules, names, cache_dir, cache, memo_key)
+
+
+def _run_command(args, backends, modules, names, cache_dir, cache, memo_key) -> int:
+    from portability.check import FLOAT_DTYPES, parse_onnx_opsets, run_check, start_pool
     from portability.lazy_pool import DeferredPool
     from portability.spec import load_catalog
 
-    ops, backends, dtypes = _csv(args.ops), _csv(args.frameworks), _csv(args.dtypes)
+    ops, dtypes = _csv(args.ops), _csv(args.dtypes)
     try:
         onnx_opsets = parse_onnx_opsets(args.onnx_opsets)
     except ValueError as exc:
         raise UsageError(f"--onnx-opsets: {exc}") from None
-    _check_backends(backends)
     passes = _passes(args.passes)
     fail_on = _fail_kinds(args.fail_on)
     for d in dtypes or []:
@@ -289,21 +312,6 @@ def cmd_run(args) -> int:
         raise UsageError("--fail-on new needs --baseline FILE")
     baseline = _read_report(args.baseline) if args.baseline else None
     targets = _report_targets(args.json, args.html)  # before the run: a bad path costs a second, not the run
-    cache_dir = resolve_dir(args.cache_dir)
-    cache = _open_cache(cache_dir, args.no_cache)
-    modules = _test_adapters()
-    names = select_backends(backends) if modules is None else list(backends or modules)
-    memo_key = None if cache is None or args.baseline else run_memo.key(
-        sorted((k, str(v)) for k, v in vars(args).items()) + [sys.argv[1:]], args.catalog, names, cache_dir)
-    hit = run_memo.lookup(cache, memo_key)
-    if hit is not None:  # nothing changed since a run of this very command: its reports, again
-        print(hit["summary"])
-        written = run_memo.reproduce(hit, targets)
-        print(f"{hit['tasks']} tasks: 0 executed, {hit['tasks']} from the result cache {cache.path} (nothing changed "
-              f"since the run at {hit['generated_at']}: its reports reproduced)")
-        if written:
-            print("wrote " + ", ".join(written))
-        return hit["code"]
     # Cold: workers import their frameworks (seconds) while the catalog loads and the inputs are made. Warm:
     # a worker starts only for a backend with tasks the cache does not answer (none when nothing changed).
     pool = (DeferredPool(names, {"threads": args.threads, "cache_dir": cache_dir}, modules)

@@ -72,12 +72,12 @@ def lookup(cache, memo_key: str | None) -> dict | None:
     return {name: (zlib.decompress(v).decode() if isinstance(v, bytes) else v) for name, v in hit.items()}
 
 
-def reproduce(hit: dict, targets: list[tuple]) -> list[str]:
-    """Write the stored reports to the same targets (the key holds the command line, so the same paths)."""
+def reproduce(hit: dict, paths: list[str]) -> list[str]:
+    """Write the stored reports to the same paths (the key holds the command line, so the same paths)."""
     from portability.report.jsonio import write_atomic
 
     written = []
-    for (path, _), text in zip(targets, hit["reports"].split("\0")):
+    for path, text in zip(paths, hit["reports"].split("\0")):
         write_atomic(path, text)
         written.append(path)
     return written
