@@ -12,9 +12,10 @@ A task's key (``TaskKeys.task``) is content-addressed. It covers
     helpers they call (compiled code, so moving a function in its file changes nothing),
   - the case (with a sweep's dtype), seed, mode, pass, API label with its ONNX opset, a recipe's variant,
     and the worker threads,
-  - the framework's exact installed version (importlib.metadata, never an import), the adapter module, NumPy's
-    version (the reference runs in NumPy), Python's version, portability's version and a digest of the engine
-    (the modules that plan, execute and compare a call).
+  - the framework's exact installed version (importlib.metadata, never an import) and its companions' (Keras,
+    jaxlib, onnx: COMPANIONS), the adapter module, NumPy's version (the reference runs in NumPy), Python's
+    version, the CPU architecture and the environment variables that change results (RESULT_ENV),
+    portability's version and a digest of the engine (the modules that plan, execute and compare a call).
 Only outcomes that say something about the call are stored (ok, unsupported, error): a crash, a timeout or a
 missing framework is a fact about that machine at that moment, and runs again.
 """
@@ -43,8 +44,8 @@ _PACKAGE = Path(__file__).resolve().parent
 # explain, the CLI) and orchestration (runner) are left out: they are recomputed on every run or change nothing.
 # transforms, array_transforms and reference are digested per function, so an edit re-runs only its users.
 _ENGINE_SKIP = {"cli.py", "hazards.py", "matrix.py", "explain.py", "coverage.py", "pytest_plugin.py", "repro.py",
-                "runner.py", "cache.py", "shards.py", "lazy_pool.py", "reuse.py", "run_memo.py", "transforms.py", "array_transforms.py",
-                "cells.py", "errors.py", "__main__.py"}
+                "runner.py", "cache.py", "shards.py", "lazy_pool.py", "reuse.py", "run_memo.py", "transforms.py",
+                "array_transforms.py", "cells.py", "errors.py", "__main__.py"}
 
 
 def default_dir() -> str:
@@ -165,7 +166,7 @@ def engine_digest() -> str:
     """The engine's source files (see _ENGINE_SKIP for what is left out) and the adapters."""
     h = hashlib.sha256()
     files = [p for p in sorted(_PACKAGE.glob("*.py")) if p.name not in _ENGINE_SKIP]
-    files += sorted((_PACKAGE / "frameworks").glob("*.py"))
+    files += sorted(p for p in (_PACKAGE / "frameworks").iterdir() if p.suffix in (".py", ".json"))
     for p in files:
         h.update(p.name.encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
@@ -182,6 +183,30 @@ def module_digest(module: str) -> str:
     if not origin or not os.path.exists(origin):
         return "missing"
     return hashlib.sha256(Path(origin).read_bytes()).hexdigest()
+
+
+# Distributions besides a backend's own whose version changes what its calls compute (Keras 3 is its own
+# package; jaxlib holds JAX's kernels; the ONNX Runtime backend builds its models with onnx).
+COMPANIONS = {"tensorflow": ("keras", "tf_keras"), "jax": ("jaxlib",), "onnxruntime": ("onnx",)}
+# Environment variables the workers' frameworks read that change results (devices, precision, kernels).
+RESULT_ENV = ("KERAS_BACKEND", "JAX_PLATFORMS", "JAX_ENABLE_X64", "XLA_FLAGS", "CUDA_VISIBLE_DEVICES",
+              "TF_ENABLE_ONEDNN_OPTS", "NVIDIA_TF32_OVERRIDE", "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE")
+
+
+def companion_versions(backend: str) -> dict:
+    from importlib import metadata
+
+    out = {}
+    for dist in COMPANIONS.get(backend, ()):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def result_environment() -> dict:
+    return {k: os.environ.get(k) for k in RESULT_ENV} | {"machine": platform.machine()}
 
 
 def framework_version(backend: str) -> str | None:
@@ -228,7 +253,7 @@ class TaskKeys:
         self._ops: dict[str, str] = {}
         self._env: dict[str, str | None] = {}
         self._common = _sha(_FORMAT, portability_version(), engine_digest(), platform.python_version(),
-                            framework_version("numpy"))
+                            framework_version("numpy"), result_environment())
 
     def backend(self, backend: str) -> str | None:
         """The backend's part of every key; None (never cached) when its framework is not installed."""
@@ -236,7 +261,8 @@ class TaskKeys:
             version = framework_version(backend)
             module = self.modules[backend]
             self._env[backend] = None if version is None else _sha(self._common, backend, version, module,
-                                                                   module_digest(module), self.threads)
+                                                                   module_digest(module), self.threads,
+                                                                   companion_versions(backend))
         return self._env[backend]
 
     def op(self, name: str) -> str:

@@ -147,11 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the reports are the --shard I/N parts of ONE run (same environment): join them into the "
                          "run report an unsharded run gives (default paths reports/portability.{json,html})")
     mg.add_argument("--json", default=None, help="default reports/matrix.json (with --run: reports/portability.json)")
-    mg.add_argument("--html", default=None, help="default reports/matrix.html (with --run: reports/portability.html)")
+    mg.add_argument("--html", default=None,
+                    help="default reports/matrix.html (with --run: reports/portability.html)")
 
     ca = command("cache", "the result cache: where it is and how big (info), or empty it (clear)")
     ca.add_argument("action", choices=("info", "clear"))
-    ca.add_argument("--cache-dir", default=None, help="as for `run` (default: $PORTABILITY_CACHE_DIR, else ~/.cache/portability)")
+    ca.add_argument("--cache-dir", default=None,
+                    help="as for `run` (default: $PORTABILITY_CACHE_DIR, else ~/.cache/portability)")
 
     df = command("diff", "new, fixed and changed hazards between two JSON reports")
     df.add_argument("old")

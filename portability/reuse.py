@@ -34,7 +34,8 @@ def lookup(cache: ResultCache | None, keys: TaskKeys | None, tasks: dict[str, li
     look = Lookup(to_run={b: [] for b in tasks}, requests={b: [] for b in tasks}, live={b: {} for b in tasks},
                   request_keys={b: {} for b in tasks})
     if cache is None or keys is None:
-        look.to_run, look.requests = {b: list(ts) for b, ts in tasks.items()}, {b: list(requests.get(b, [])) for b in tasks}
+        look.to_run = {b: list(ts) for b, ts in tasks.items()}
+        look.requests = {b: list(requests.get(b, [])) for b in tasks}
         return look
     cases = {(op.name, c.name): c for op in by_op.values() for c in op.cases}
     for b, ts in tasks.items():

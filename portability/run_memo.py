@@ -49,7 +49,7 @@ def _package_digest() -> str:
 
 def key(argv: list[str], catalog: list[str], backends: list[str], cache_dir: str | None) -> str | None:
     """The memo key of this command line, or None when the catalog cannot be read (the run reports why)."""
-    from portability.cache import framework_version, module_digest
+    from portability.cache import companion_versions, framework_version, module_digest, result_environment
 
     files = _catalog_files(catalog)
     if files is None:
@@ -58,7 +58,8 @@ def key(argv: list[str], catalog: list[str], backends: list[str], cache_dir: str
     slot = hashlib.sha256(json.dumps([argv, os.getcwd(), cache_dir], default=repr).encode()).hexdigest()
     parts = [1, sys.version, platform.platform(), _package_digest(),
              [(str(f), hashlib.sha256(f.read_bytes()).hexdigest()) for f in files],
-             {b: framework_version(b) for b in backends}, framework_version("onnxruntime"),
+             {b: (framework_version(b), companion_versions(b)) for b in backends}, framework_version("onnxruntime"),
+             result_environment(),
              adapters, [module_digest(m.partition("=")[2]) for m in adapters.split(",") if "=" in m]]
     return f"run:{slot}:" + hashlib.sha256(json.dumps(parts, default=repr).encode()).hexdigest()
 

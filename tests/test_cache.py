@@ -3,9 +3,9 @@ cached runs equal executed ones; --no-cache, `cache clear`, concurrent writers; 
 worker and imports no framework.
 
 The runs are real (NumPy and PyTorch workers) on a two-op catalog written here: ``lrelu`` (a
-portability.reference function, a torch default that differs, so defaults mode, live defaults and port recipes
-run too) and ``rsum`` (a standard deviation: a NumPy reference, the ``as_tuple`` transform, and defaults that differ between
-NumPy and PyTorch, so port recipes run). Which tasks a run executed is read
+portability.reference function; a torch default, so defaults mode and live defaults run too) and ``rsum`` (a
+standard deviation: a NumPy reference, the ``as_tuple`` transform, and defaults that differ between NumPy and
+PyTorch, so port recipes run). Which tasks a run executed is read
 off what it dispatched to the workers (``run_backends`` wrapped, not replaced)."""
 
 from __future__ import annotations
@@ -175,7 +175,8 @@ def test_nothing_changed_runs_nothing_starts_no_worker_and_reports_the_same(warm
 
 def test_editing_one_entry_reruns_that_op_only(warm, runs):
     _, _, executed = warm
-    _, ran, _, _ = runs.run(text=CATALOG.replace("summary: standard deviation over axes", "summary: standard deviation over the axes"))
+    edited = CATALOG.replace("summary: standard deviation over axes", "summary: standard deviation over the axes")
+    _, ran, _, _ = runs.run(text=edited)
     assert ran == {t for t in executed if t[0] == "rsum"}
 
 

@@ -69,5 +69,6 @@ def test_merged_shards_equal_the_unsharded_run(tmp_path):
     skip = ("generated_at", "argv", "compilation_cache")
     assert {k: v for k, v in a["environment"].items() if k not in skip} == \
            {k: v for k, v in b["environment"].items() if k not in skip}
-    missing = run_cli("merge", "--run", str(shards[0]), str(shards[2]), "--json", str(tmp_path / "x.json"), "--html", "")
+    missing = run_cli("merge", "--run", str(shards[0]), str(shards[2]), "--json", str(tmp_path / "x.json"),
+                      "--html", "")
     assert missing.returncode == 2 and "exactly once" in missing.stderr and len(missing.stderr.splitlines()) == 1
