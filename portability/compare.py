@@ -55,6 +55,7 @@ class Metrics:
     worst_actual: float | None = None
     worst_expected: float | None = None
     signed_zero_mismatches: int = 0
+    exact: bool = False  # compared without tolerance (integer, index and bool results)
 
 
 def tolerance_for(dtype: str, overrides: dict | None = None, accumulation: int = 1) -> Tolerance:
@@ -118,7 +119,7 @@ def _compare_exact(actual, expected, base) -> Metrics:
     return Metrics(shape_equal=True, nonfinite_equal=True, nonfinite_detail="",
                    max_abs_error=float(np.nanmax(diff)) if diff.size else 0.0, max_rel_error=None, max_ulp=None,
                    mismatch_fraction=float(bad.mean()) if a.size else 0.0, within_tolerance=not bad.any(),
-                   **worst, **base)
+                   exact=True, **worst, **base)
 
 
 def _compare_float(actual, expected, tol: Tolerance, base) -> Metrics:

@@ -68,6 +68,7 @@ class CallPlan:
     reads: tuple = ()  # outputs read back after the call: inputs updated in place, or layer attributes
     wrt: tuple = ()  # backward pass: the canonical inputs to differentiate (empty: the forward pass)
     float_outputs: tuple = ()  # backward pass: True for each output the cotangents weight (float outputs)
+    output_stack: int | None = None  # the returned tuple of arrays is stacked on this axis into the one output
 
     @property
     def pass_(self) -> str:
@@ -116,7 +117,8 @@ def plan_call(op, api, case, mode: str, shapes: dict, pass_: str = "forward") ->
     """Plan one call; an unsupported value becomes a plan that carries the reason instead of args.
     ``pass_="backward"`` plans its vector-Jacobian product with respect to ``api_wrt``."""
     base = dict(backend_key=api.framework, call=api.call, label=api.label, kind=api.kind, reads=api.reads,
-                outputs=api.outputs, n_outputs=len(op.outputs), opset=api.opset, output_squeeze=api.output_squeeze)
+                outputs=api.outputs, n_outputs=len(op.outputs), opset=api.opset, output_squeeze=api.output_squeeze,
+                output_stack=api.output_stack)
     if pass_ == "backward":
         base |= dict(wrt=api_wrt(op, api, case), float_outputs=tuple(o.kind == "float" for o in op.outputs))
     if api.unsupported:

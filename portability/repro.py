@@ -82,6 +82,8 @@ def snippet(backend: str, plan, case, seed: int, op_name: str, call_only: bool =
     if plan.reads:  # outputs read back after the call (torch.from_numpy shares memory with the array)
         owner = "layer." if plan.kind == "layer" else ""
         lines.append(f"out = [{', '.join(owner + r for r in plan.reads)}]")
+    if plan.output_stack is not None:
+        lines.append(f"# the checker stacks the returned arrays: np.stack(out, axis={plan.output_stack})")
     if plan.output_squeeze is not None:
         lines.append(f"# the checker drops axis {plan.output_squeeze} (size 1) of the outputs first")
     if plan.output_perm:

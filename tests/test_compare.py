@@ -101,3 +101,35 @@ def test_half_precision_tolerance_scales_with_the_tensor_not_each_element():
     assert not compare(way_off, expected, tol=tol, expected_dtype="float16").within_tolerance
     # float32 keeps the strict per-element rule
     assert not compare(off.astype(np.float32), expected, tol=F32, expected_dtype="float32").within_tolerance
+
+
+def test_index_outputs_compare_layout_not_only_values():
+    """The same coordinates in ONNX NonZero's (ndim, n) layout are a shape mismatch against (n, ndim), even where
+    the element count happens to agree; only an entry's output_layout brings them back."""
+    coords = np.argwhere(np.array([[1.0, 0.0], [np.nan, 2.0]]))  # (3, 2)
+    m = compare(coords.T, coords, kind="index")
+    assert not m.shape_equal and not m.within_tolerance
+    square = np.argwhere(np.eye(2))  # (2, 2): a transposed layout has the right shape but wrong values
+    assert not compare(square.T[::-1], square, kind="index").within_tolerance
+
+
+def test_output_stack_turns_a_tuple_of_index_arrays_into_argwhere_layout():
+    """np.nonzero returns ndim arrays of length n; the catalog's `output_stack: 1` stacks them into np.argwhere's
+    (n, ndim), and without it the first array alone would be compared (and fail on shape)."""
+    from portability.frameworks import base
+    from portability.plan import plan_call
+    from portability.spec import load_catalog
+
+    (op,) = [o for o in load_catalog(["opspecs/detection.yaml"]).ops if o.name == "nonzero"]
+    api = next(a for a in op.apis if a.call == "numpy.nonzero")
+    case = op.cases[1]  # 3-D
+    x = np.zeros(case.inputs[0].shape)
+    x[0, 1, 2] = x[1, 0, 0] = np.nan
+    x[1, 2, 3] = -1.0
+    plan = plan_call(op, api, case, "aligned", {"x": x.shape})
+    assert plan.output_stack == 1
+    (stacked,) = base.outputs(plan, np.nonzero(x), np.asarray)
+    m = compare(stacked, np.argwhere(x), kind="index")
+    assert m.shape_equal and m.within_tolerance and stacked.shape == (3, 3)
+    unstacked = base.outputs(plan.__class__(**{**plan.__dict__, "output_stack": None}), np.nonzero(x), np.asarray)
+    assert not compare(unstacked[0], np.argwhere(x), kind="index").shape_equal

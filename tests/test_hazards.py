@@ -103,6 +103,16 @@ def test_nonfinite_shape_and_dtype_kinds(tmp_path):
     assert ("numeric_divergence", "torch:torch.nn.functional.leaky_relu") not in kinds
 
 
+def test_a_dtype_mismatch_names_the_dtype_the_output_should_have(tmp_path):
+    """An index or count output is judged against the reference's dtype (int64), not the case dtype: the
+    summary says so instead of "returns float32, not float32"."""
+    op = _op(tmp_path)
+    result = _r("torch", "torch.nn.functional.leaky_relu", dtype_equal=False, output_dtype="float32",
+                expected_dtype="int64")
+    (hazard,) = [h for h in classify(op, [result], [], live={}) if h.kind == "dtype_mismatch"]
+    assert hazard.summary.endswith("returns float32, not int64") and "int64" in hazard.fix
+
+
 def test_unsupported_known_and_stale(tmp_path):
     op = _op(tmp_path)
     results = [_r("tensorflow", "relu-port", status="unsupported", message="implements only slope=0.0")]
