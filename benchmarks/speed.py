@@ -4,10 +4,12 @@ The floor is `python -c "import tensorflow, torch, jax, onnxruntime"`: what any 
 Peak memory is the largest sum of RSS over the run's process tree (the CLI plus its workers),
 sampled every 50 ms from /proc.
 
-usage: .venv/bin/python benchmarks/speed.py [--repeat N] [--cold] [extra `portability run` args]
+usage: .venv/bin/python benchmarks/speed.py [--repeat N] [--cold | --rerun] [extra `portability run` args]
 
---cold gives every run an empty compilation cache (JAX compiles each call; the default cache makes
-repeated runs cheaper).
+Every timed run executes all its tasks (--no-cache: the result cache is not read). --cold gives every run
+an empty compilation cache (JAX compiles each call; the default cache makes repeated runs cheaper).
+--rerun measures the other case: a re-run with nothing changed (one untimed run fills the cache, then each
+timed run reads it), with its CPU time.
 """
 
 from __future__ import annotations
@@ -71,9 +73,11 @@ def main() -> None:
         repeat, args = int(args[1]), args[2:]
     if args[:1] == ["--cold"]:
         cold, args = True, args[1:]
+    if args[:1] == ["--rerun"]:
+        return rerun(repeat, args[1:])
     tmp = tempfile.mkdtemp()
     floor_cmd = [sys.executable, "-c", "import tensorflow, torch, jax, onnxruntime"]
-    run_cmd = [sys.executable, "-m", "portability", "run", "--quiet", "--json", f"{tmp}/r.json",
+    run_cmd = [sys.executable, "-m", "portability", "run", "--quiet", "--no-cache", "--json", f"{tmp}/r.json",
                "--html", f"{tmp}/r.html", *args]
     timed(floor_cmd)  # warm the file cache once, for both
     for i in range(repeat):
@@ -88,6 +92,23 @@ def main() -> None:
     with open(f"{tmp}/r.json") as f:
         s = json.load(f)["summary"]
     print(f"{s['ops']} ops, {s['cases']} cases, {s['results']} results, hazards by kind: {s['hazards_by_kind']}")
+
+
+def rerun(repeat: int, args: list[str]) -> None:
+    """A re-run with nothing changed, against its own cache folder: wall and CPU seconds (all processes)."""
+    import resource
+
+    tmp = tempfile.mkdtemp()
+    cmd = [sys.executable, "-m", "portability", "run", "--quiet", "--cache-dir", f"{tmp}/cache", "--json",
+           f"{tmp}/r.json", "--html", f"{tmp}/r.html", *args]
+    timed(cmd)  # fills the cache
+    for i in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall, mem, code = timed(cmd)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        print(f"re-run {i + 1}, nothing changed: {wall:.2f} s wall, {cpu:.2f} s CPU (exit {code}, "
+              f"peak {mem / 1024:.0f} MiB)")
 
 
 if __name__ == "__main__":

@@ -140,28 +140,37 @@ def run_check(catalog, *, ops: list[str] | None = None, backends: list[str] | No
               timeout: float = 60.0, threads: int = 1, progress: bool = True,
               modules: dict[str, str] | None = None, dtypes: list[str] | None = None,
               cache_dir: str | None = None, pool: Pool | None = None,
-              onnx_opsets: tuple = DEFAULT_ONNX_OPSETS, passes=PASSES) -> Report:
+              onnx_opsets: tuple = DEFAULT_ONNX_OPSETS, passes=PASSES, cache=None) -> Report:
     """Run the selected ops in the selected backends; ``dtypes`` adds a sweep over extra float dtypes,
     ``onnx_opsets`` (see DEFAULT_ONNX_OPSETS) the opsets each ONNX API is planned at, ``passes`` chooses
     forward and/or backward.
 
     ``pool`` is a Pool from ``start_pool`` (launched earlier by the caller); without one, the run
-    launches and closes its own."""
+    launches and closes its own. ``cache`` is a cache.ResultCache: tasks it answers are not dispatched, and
+    with a DeferredPool (lazy_pool) only the backends with something left to run start a worker."""
     t0 = time.perf_counter()
     own_pool = pool is None
     if own_pool:
         pool = start_pool(backends, threads, cache_dir, modules)
     try:
         return _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads, t0, onnx_opsets,
-                    tuple(passes))
+                    tuple(passes), cache)
     finally:
         if own_pool:
             pool.close()
 
 
-def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads, t0, onnx_opsets, passes) -> Report:
-    names = list(pool.workers)
+def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads, t0, onnx_opsets, passes,
+         cache=None) -> Report:
+    from portability import reuse
+    from portability.cache import TaskKeys
+    from portability.lazy_pool import DeferredPool
+
+    deferred = isinstance(pool, DeferredPool)
+    names = list(pool.backends) if deferred else list(pool.workers)
+    modules = {b: pool.module(b) if deferred else pool.workers[b][0].module for b in names}
     selected = [op for op in catalog.ops if ops is None or op.name in ops]
+    keys = TaskKeys({op.name: op for op in selected}, seed, threads, modules) if cache is not None else None
     if dtypes:
         selected = [with_dtypes(op, dtypes) for op in selected]
     onnx_backends = [b for b in names if b in BACKENDS and BACKENDS[b].catalog_key == "onnx"]
@@ -169,13 +178,13 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     if onnx_backends and any(op.apis_for("onnx") for op in selected):
         from portability.frameworks.onnx_schemas import newest_opset
 
-        latest = latest_onnx_opset() if "latest" in onnx_opsets else newest_opset()
+        latest = _latest_opset(cache, keys) if "latest" in onnx_opsets else newest_opset()
         selected = [with_opsets(op, onnx_opsets, latest) for op in selected]
     by_op = {op.name: op for op in selected}
     arrays = {(op.name, c.name): make_inputs(c, seed, op.name) for op in selected for c in op.cases}
     references = {key: _reference(op, case, arrays[key]) for op in selected for case in op.cases
                   for key in [(op.name, case.name)]}
-    inference_only = {b: why for b in names if (why := no_backward(pool.workers[b][0].module))}
+    inference_only = {b: why for b in names if (why := no_backward(modules[b]))}
     differentiating = [b for b in names if b not in inference_only] if "backward" in passes else []
     if differentiating:
         for op in selected:
@@ -184,8 +193,9 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     tasks, requests = _plan_tasks(selected, names, arrays, passes, differentiating)
     variants = _plan_recipe_tasks(selected, names, arrays, tasks) if "forward" in passes else {}
     gradient_refs = _GradientReferences(by_op, arrays, references, seed)
-    bar = Progress({b: len(tasks[b]) for b in names}, progress)
-    compared: dict[int, list[Result]] = {}
+    look = reuse.lookup(cache, keys, tasks, requests, by_op, variants)
+    bar = Progress({b: len(look.to_run[b]) for b in look.needed}, progress)
+    compared: dict[int, list[Result]] = dict(look.results)
 
     def on_outcome(o: Outcome) -> None:  # runs in the driving threads while the frameworks work
         op = by_op[o.task.op]
@@ -196,8 +206,15 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         else:
             compared[o.task.id] = [_result(op, o, references[(o.task.op, o.task.case)])]
 
-    outcomes, infos = run_backends(pool, tasks, arrays, requests, timeout, bar, on_outcome)
+    if deferred:
+        pool.launch(look.needed)
+    ran, infos = ([], {}) if not look.needed or (deferred and pool.stopping.is_set()) else run_backends(
+        pool, {b: look.to_run[b] for b in look.needed}, arrays, look.requests, timeout, bar, on_outcome)
     interrupted = pool.stopping.is_set()  # set before the run ends only by an interrupt
+    reuse.store(cache, look, ran, compared, infos)
+    infos = _with_cached_infos(infos, look, names)
+    order = {b: i for i, b in enumerate(BACKENDS)}
+    outcomes = sorted(ran + look.outcomes, key=lambda o: (o.task.id, order.get(o.task.backend, 99)))
     recipe_outcomes = {(o.task.op, o.task.case, o.task.backend, o.task.label, variants[o.task.id]): o
                        for o in outcomes if o.task.mode == RECIPE_MODE}
     outcomes = [o for o in outcomes if o.task.mode != RECIPE_MODE]
@@ -208,6 +225,8 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
                 for o in _reused(outcomes) for r in compared[o.task.id]]
     results.sort(key=lambda r: (r.op, r.case, r.framework, r.api, r.mode, r.pass_, r.wrt or ""))
     pairwise = _pairwise(by_op, _with_reused_defaults(outcomes))
+    position = {op.name: i for i, op in enumerate(selected)}
+    pairwise.sort(key=lambda p: position[p.op])  # grouped by op in catalog order: shards merge to the same list
     live = {(op_name, b, label): vals for b, info in infos.items()
             for (op_name, label), vals in info.live_defaults.items()}
     forward_by_op: dict[str, list[Outcome]] = {}
@@ -253,8 +272,40 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
               "gradient_reference_s": round(gradient_refs.elapsed_s, 3),
               "tasks": {b: len(tasks[b]) for b in names},
               "tasks_by_pass": {p: sum(t.pass_ == p for ts in tasks.values() for t in ts) for p in passes},
-              "tasks_run": {b: sum(o.task.backend == b for o in outcomes) for b in names}}
+              "tasks_run": {b: sum(o.task.backend == b for o in outcomes) for b in names},
+              # executed by a worker in this run / answered from the result cache (recipe tasks included)
+              "tasks_executed": len(ran), "tasks_cached": len(look.outcomes)}
     return Report(environment, ops_out, results, pairwise, hazards, stale, timing, interrupted)
+
+
+def _latest_opset(cache, keys) -> int:
+    """latest_onnx_opset, remembered in the result cache for the installed onnx and onnxruntime: asking costs
+    a fresh interpreter that imports both."""
+    if cache is None:
+        return latest_onnx_opset()
+    from portability.cache import framework_version
+
+    key = keys.memo("latest_onnx_opset", framework_version("onnx-reference"), framework_version("onnxruntime"))
+    hit = cache.get_many([key]).get(key)
+    if hit is None:
+        hit = latest_onnx_opset()
+        cache.put_many({key: hit})
+    return hit
+
+
+def _with_cached_infos(infos: dict, look, names: list[str]) -> dict:
+    """Every backend's info: a backend whose tasks all came from the cache started no worker, so its version is
+    the installed one; live defaults read from the cache join those a worker read now."""
+    from portability.cache import framework_version
+    from portability.runner import BackendInfo
+
+    out = dict(infos)
+    for b in names:
+        if b not in out and (look.live.get(b) or any(o.task.backend == b for o in look.outcomes)):
+            out[b] = BackendInfo(b, framework_version(b), "ready")
+        if b in out and look.live.get(b):
+            out[b].live_defaults = look.live[b] | out[b].live_defaults
+    return out
 
 
 def _version(backend: str, info) -> str | None:

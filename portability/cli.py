@@ -53,6 +53,13 @@ def _seed(text: str) -> int:
     return _int_in(text, 0, SEED_MAX)
 
 
+def _shard(text: str) -> tuple[int, int]:
+    i, sep, n = text.partition("/")
+    if not (sep and i.isdigit() and n.isdigit() and 1 <= int(i) <= int(n)):
+        raise argparse.ArgumentTypeError(f"expected I/N with 1 <= I <= N, not {text!r}")
+    return int(i), int(n)
+
+
 def _threads(text: str) -> int:
     return _int_in(text, 1, None)
 
@@ -74,10 +81,6 @@ def _int_in(text: str, low: int, high: int | None) -> int:
 
 def _csv(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.split(",") if t.strip()] if text else None
-
-
-def _default_cache() -> str:
-    return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "portability")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,9 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
     run.add_argument("--verbose", action="store_true",
                      help="also the op x framework matrix and every unsupported hazard (one line per framework without)")
-    run.add_argument("--cache-dir", default=_default_cache(),
-                     help="compilation cache for frameworks that compile each call (JAX); '' turns it off "
-                          "(default: $XDG_CACHE_HOME/portability)")
+    run.add_argument("--cache-dir", default=None,
+                     help="cache folder: the result cache (results.sqlite3) and JAX's compilation cache; '' turns both "
+                          "off (default: $PORTABILITY_CACHE_DIR, else $XDG_CACHE_HOME/portability or ~/.cache/portability)")
+    run.add_argument("--no-cache", action="store_true",
+                     help="execute every task: read nothing from the result cache (fresh results are still stored)")
+    run.add_argument("--shard", type=_shard,
+                     help="I/N: run only the I-th of N parts of the catalog (1-based), split by measured cost; "
+                          "`portability merge --run` joins the N reports into the report one run gives")
     catalog_limits(run)
 
     ls = command("list", "the ops in the catalog and which frameworks implement them")
@@ -135,8 +143,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     mg = command("merge", "merge result shards (one per framework version) into one matrix report")
     mg.add_argument("shards", nargs="+", help="JSON reports written by `portability run`")
-    mg.add_argument("--json", default="reports/matrix.json")
-    mg.add_argument("--html", default="reports/matrix.html")
+    mg.add_argument("--run", action="store_true",
+                    help="the reports are the --shard I/N parts of ONE run (same environment): join them into the "
+                         "run report an unsharded run gives (default paths reports/portability.{json,html})")
+    mg.add_argument("--json", default=None, help="default reports/matrix.json (with --run: reports/portability.json)")
+    mg.add_argument("--html", default=None,
+                    help="default reports/matrix.html (with --run: reports/portability.html)")
+
+    ca = command("cache", "the result cache: where it is and how big (info), or empty it (clear)")
+    ca.add_argument("action", choices=("info", "clear"))
+    ca.add_argument("--cache-dir", default=None,
+                    help="as for `run` (default: $PORTABILITY_CACHE_DIR, else ~/.cache/portability)")
 
     df = command("diff", "new, fixed and changed hazards between two JSON reports")
     df.add_argument("old")
@@ -163,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     commands = {"run": cmd_run, "list": cmd_list, "merge": cmd_merge, "diff": cmd_diff, "explain": cmd_explain,
-                "scan": cmd_scan}
+                "scan": cmd_scan, "cache": cmd_cache}
     try:
         return commands[args.command](args)
     except UsageError as exc:
@@ -253,15 +270,41 @@ def _read_report(path: str) -> dict:
 
 
 def cmd_run(args) -> int:
-    from portability.check import FLOAT_DTYPES, parse_onnx_opsets, run_check, select_backends, start_pool
+    from portability import run_memo
+    from portability.cache import resolve_dir
+    from portability.frameworks import BACKENDS
+
+    # First the run memo: a command that ran before, with nothing changed since, needs no more than its key
+    # (no catalog, no numpy, no renderer): its reports are written again as they were.
+    backends, modules = _csv(args.frameworks), _test_adapters()
+    _check_backends(backends)
+    names = [b for b in BACKENDS if backends is None or b in backends] if modules is None else list(backends or modules)
+    cache_dir = resolve_dir(args.cache_dir)
+    cache = _open_cache(cache_dir, args.no_cache)
+    memo_key = None if cache is None or args.baseline else run_memo.key(
+        sorted((k, str(v)) for k, v in vars(args).items()) + [sys.argv[1:]], args.catalog, names, cache_dir)
+    hit = run_memo.lookup(cache, memo_key)
+    if hit is not None:
+        print(hit["summary"])
+        written = run_memo.reproduce(hit, [p for p in (args.json, args.html) if p])
+        print(f"{hit['tasks']} tasks: 0 executed, {hit['tasks']} from the result cache {cache.path} (nothing changed "
+              f"since the run at {hit['generated_at']}: its reports reproduced)")
+        if written:
+            print("wrote " + ", ".join(written))
+        return hit["code"]
+    return _run_command(args, backends, modules, names, cache_dir, cache, memo_key)
+
+
+def _run_command(args, backends, modules, names, cache_dir, cache, memo_key) -> int:
+    from portability.check import FLOAT_DTYPES, parse_onnx_opsets, run_check, start_pool
+    from portability.lazy_pool import DeferredPool
     from portability.spec import load_catalog
 
-    ops, backends, dtypes = _csv(args.ops), _csv(args.frameworks), _csv(args.dtypes)
+    ops, dtypes = _csv(args.ops), _csv(args.dtypes)
     try:
         onnx_opsets = parse_onnx_opsets(args.onnx_opsets)
     except ValueError as exc:
         raise UsageError(f"--onnx-opsets: {exc}") from None
-    _check_backends(backends)
     passes = _passes(args.passes)
     fail_on = _fail_kinds(args.fail_on)
     for d in dtypes or []:
@@ -271,26 +314,91 @@ def cmd_run(args) -> int:
         raise UsageError("--fail-on new needs --baseline FILE")
     baseline = _read_report(args.baseline) if args.baseline else None
     targets = _report_targets(args.json, args.html)  # before the run: a bad path costs a second, not the run
-    # Workers import their frameworks (seconds) while the catalog loads and the inputs are made.
-    with start_pool(select_backends(backends), args.threads, args.cache_dir or None, _test_adapters()) as pool, \
-            _ctrl_c_stops(pool):
+    # Cold: workers import their frameworks (seconds) while the catalog loads and the inputs are made. Warm:
+    # a worker starts only for a backend with tasks the cache does not answer (none when nothing changed).
+    pool = (DeferredPool(names, {"threads": args.threads, "cache_dir": cache_dir}, modules)
+            if cache is not None and cache.has_entries() else start_pool(names, args.threads, cache_dir, modules))
+    with pool, _ctrl_c_stops(pool):
         catalog = load_catalog(args.catalog or None, max_elements=args.max_elements)
         _check_ops(catalog, ops)
+        if args.shard:
+            from portability.shards import shard_ops
+
+            every = [op.name for op in catalog.ops if ops is None or op.name in ops]
+            ops = shard_ops(every, *args.shard)
         report = run_check(catalog, ops=ops, seed=args.seed, timeout=args.timeout, threads=args.threads,
-                           progress=not args.quiet, dtypes=dtypes, cache_dir=args.cache_dir or None, pool=pool,
-                           onnx_opsets=onnx_opsets, passes=passes)
+                           progress=not args.quiet, dtypes=dtypes, cache_dir=cache_dir, pool=pool,
+                           onnx_opsets=onnx_opsets, passes=passes, cache=cache)
         pool.close()  # the run is over: from here on a Ctrl-C exits at once
-        return _report_run(report, targets, fail_on, baseline, args.baseline, args.verbose)
+        if args.shard:
+            # "of": the whole run's ops in catalog order, so `merge --run` restores the unsharded order
+            report.environment["shard"] = {"index": args.shard[0], "count": args.shard[1], "ops": ops, "of": every}
+        return _report_run(report, targets, fail_on, baseline, args.baseline, args.verbose, cache, memo_key)
+
+
+def _open_cache(folder: str | None, no_cache: bool):
+    """The result cache in ``folder`` (None: off). With --no-cache it is still written, never read."""
+    import sqlite3
+
+    from portability.cache import ResultCache
+
+    if folder is None:
+        return None
+    try:
+        cache = ResultCache(folder)
+    except (OSError, sqlite3.Error) as exc:
+        raise UsageError(f"cannot open the result cache in {folder}: {exc}") from None
+    return _WriteOnly(cache) if no_cache else cache
+
+
+class _WriteOnly:
+    """--no-cache: every lookup misses, every fresh result is stored (the next run may use it)."""
+
+    def __init__(self, cache):
+        self.cache, self.path = cache, cache.path
+
+    def get_many(self, keys) -> dict:
+        return {}
+
+    def put_many(self, items: dict) -> None:
+        self.cache.put_many(items)
+
+    def delete_prefix(self, prefix: str) -> None:
+        self.cache.delete_prefix(prefix)
+
+    def has_entries(self) -> bool:
+        return False
+
+
+def cmd_cache(args) -> int:
+    from portability.cache import resolve_dir
+
+    folder = resolve_dir(args.cache_dir)
+    if folder is None:
+        raise UsageError("--cache-dir '' names no cache")
+    cache = _open_cache(folder, False)
+    if args.action == "clear":
+        print(f"removed {cache.clear()} entries from {cache.path}")
+    else:
+        info = cache.info()
+        print(f"{info['path']}: {info['entries']} entries, {info['bytes'] / 2**20:.1f} MiB")
+    cache.close()
+    return 0
 
 
 def _report_run(report, targets: list, fail_on: list[str], baseline: dict | None, baseline_path: str | None,
-                verbose: bool = False) -> int:
+                verbose: bool = False, cache=None, memo_key: str | None = None) -> int:
     """Summary, report files, exit code: 130 when interrupted, 2 when a report could not be written, 1 for
     --fail-on hazards, else 0."""
     from portability.report import jsonio, terminal
 
     data = jsonio.to_dict(report)
-    print(terminal.run_summary(data, verbose=verbose))  # first: a report file that cannot be written loses nothing on screen
+    executed, cached = report.timing.get("tasks_executed", 0), report.timing.get("tasks_cached", 0)
+    data["summary"]["tasks"] = {"executed": executed, "cached": cached}
+    summary = terminal.run_summary(data, verbose=verbose)
+    print(summary)  # first: a report file that cannot be written loses nothing on screen
+    where = f"the result cache {cache.path}" if cache is not None else "no result cache (--cache-dir '')"
+    print(f"{executed + cached} tasks: {executed} executed, {cached} from {where}")
     written, failed = _write_reports(data, targets)
     for line in failed:
         print(f"portability: error: {line}", file=sys.stderr)
@@ -310,7 +418,11 @@ def _report_run(report, targets: list, fail_on: list[str], baseline: dict | None
             failing += new
     if failed:
         return 2
-    return 1 if failing else 0
+    code = 1 if failing else 0
+    from portability import run_memo
+
+    run_memo.store(cache, memo_key, data, targets, written, summary, code)
+    return code
 
 
 def _report_targets(json_path: str, html_path: str) -> list[tuple]:
@@ -413,6 +525,11 @@ def cmd_merge(args) -> int:
     from portability.report import jsonio, matrix_html
 
     paths = _shard_paths(args.shards)
+    if args.run:
+        return _merge_run(paths, DEFAULT_JSON if args.json is None else args.json,
+                          DEFAULT_HTML if args.html is None else args.html)
+    args.json = "reports/matrix.json" if args.json is None else args.json
+    args.html = "reports/matrix.html" if args.html is None else args.html
     merged = merge_reports([_read_report(p) for p in paths], names=paths)
     if args.json:
         jsonio.write(merged, args.json)
@@ -423,6 +540,22 @@ def cmd_merge(args) -> int:
     print(merge_summary(merged))
     print("wrote " + ", ".join(p for p in (args.json, args.html) if p))
     return 0
+
+
+def _merge_run(paths: list[str], json_path: str, html_path: str) -> int:
+    """`merge --run`: the shards of one run become its run report (summary on screen, JSON and HTML written)."""
+    from portability.report import terminal
+    from portability.shards import merge_run
+
+    targets = _report_targets(json_path, html_path)
+    data = merge_run([_read_report(p) for p in paths], paths)
+    print(terminal.run_summary(data))
+    written, failed = _write_reports(data, targets)
+    for line in failed:
+        print(f"portability: error: {line}", file=sys.stderr)
+    if written:
+        print(f"merged {len(paths)} shards; wrote " + ", ".join(written))
+    return 2 if failed else 0
 
 
 def _shard_paths(items: list[str]) -> list[str]:

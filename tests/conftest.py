@@ -14,6 +14,13 @@ def installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+@pytest.fixture(autouse=True)
+def own_cache_dir(tmp_path_factory, monkeypatch):
+    """Each test's CLI runs (in-process or child processes) get a fresh cache folder: a result cached by one
+    test (or by the user's own runs in ~/.cache) must never decide what another test executes."""
+    monkeypatch.setenv("PORTABILITY_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
