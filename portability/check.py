@@ -64,10 +64,13 @@ def select_backends(names: list[str] | None) -> list[str]:
 
 
 def with_dtypes(op, dtypes: list[str]):
-    """The op with each float case repeated in every extra dtype (`case@float16`); integer inputs stay."""
+    """The op with each float case repeated in every extra dtype (`case@float16`); integer inputs stay.
+
+    A case without a float input is not repeated: its call would be the same, and its outputs' dtype is the
+    op's own (one_hot's float32), not an input's."""
     extra = []
     for case in op.cases:
-        if case.dtype not in FLOAT_DTYPES:
+        if case.dtype not in FLOAT_DTYPES or not any(i.dtype in FLOAT_DTYPES for i in case.inputs):
             continue
         for dt in dtypes:
             if dt == case.dtype:
@@ -523,11 +526,12 @@ def _result(op, o: Outcome, reference) -> Result:
         return Result(**base)
     if isinstance(reference, str):
         return Result(**(base | {"status": "error", "message": reference}))
-    worst = None
+    worst, beyond = None, 0
     for spec, actual, expected in zip(op.outputs, o.outputs, reference):
         tol = tolerance_for(case.dtype, op.tolerance, case.accumulation)
         want = case.dtype if spec.kind == "float" else str(np.asarray(expected).dtype)
         m = compare(actual, expected, kind=spec.kind, tol=tol, expected_dtype=want)
+        beyond += m.beyond_range
         if worst is None or _badness(m) > _badness(worst[0]):
             worst = (m, tol, actual)
     m, tol, actual = worst
@@ -538,7 +542,7 @@ def _result(op, o: Outcome, reference) -> Result:
         mismatch_fraction=m.mismatch_fraction, within_tolerance=m.within_tolerance,
         worst=({"index": list(m.worst_index), "actual": m.worst_actual, "expected": m.worst_expected}
                if m.worst_index is not None else None),
-        rtol=tol.rtol, atol=tol.atol,
+        rtol=tol.rtol, atol=tol.atol, beyond_range=beyond,
     )
 
 

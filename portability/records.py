@@ -42,6 +42,7 @@ class Result:
     opset: int | None = None  # ONNX: the opset the node was built at (the label ends in @opset)
     pass_: str = "forward"  # forward | backward
     wrt: str | None = None  # backward: the input differentiated
+    beyond_range: int = 0  # elements whose reference overflows the output dtype, given as its ±Inf (a note)
 
 
 @dataclass(frozen=True)

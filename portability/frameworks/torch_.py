@@ -25,7 +25,11 @@ def _to_native(a):
     import torch
 
     if a.dtype.name == "bfloat16":
-        return torch.from_numpy(a.view("uint16").astype("int32") << 16).view(torch.float32).to(torch.bfloat16)
+        import numpy as np
+
+        # np.asarray: a 0-d array (a loss's cotangent) shifts to a NumPy scalar, which from_numpy refuses
+        bits = np.asarray(a.view("uint16").astype("int32") << 16)
+        return torch.from_numpy(bits).view(torch.float32).to(torch.bfloat16)
     return torch.from_numpy(a.copy())
 
 
