@@ -84,3 +84,20 @@ class Hazard:
     recipes: tuple = ()  # portability.recipes.Recipe, one per (source -> target) port (default mismatches)
     fix_verified: bool | None = None  # every recipe ran and made its target agree with its source
     pass_: str = "forward"  # the pass it was found in: part of its identity
+
+
+@dataclass(frozen=True)
+class Note:
+    """A divergence from the float64 reference that is no portability hazard, said apart from the hazards:
+    ``range`` where the reference overflows the dtype (every framework must give the ±Inf), ``shared`` where
+    every API that ran the case diverges the same way and they agree with each other (a fact of the dtype, or
+    of the reference)."""
+
+    op: str
+    kind: str  # the divergence kind it would have been reported as (numeric_divergence, nonfinite_mismatch, ...)
+    cause: str  # range | shared
+    dtype: str
+    apis: tuple[str, ...]  # "backend:api" of every API that shows it
+    cases: tuple[str, ...]
+    summary: str
+    pass_: str = "forward"
