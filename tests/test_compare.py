@@ -101,3 +101,24 @@ def test_half_precision_tolerance_scales_with_the_tensor_not_each_element():
     assert not compare(way_off, expected, tol=tol, expected_dtype="float16").within_tolerance
     # float32 keeps the strict per-element rule
     assert not compare(off.astype(np.float32), expected, tol=F32, expected_dtype="float32").within_tolerance
+
+
+def test_a_reference_beyond_the_dtype_range_is_expected_as_the_inf_it_rounds_to():
+    import ml_dtypes
+
+    from portability.compare import OVERFLOW_AT
+
+    for dtype, np_dtype in (("float16", np.float16), ("float32", np.float32), ("bfloat16", ml_dtypes.bfloat16)):
+        at = OVERFLOW_AT[dtype]  # the table says where each dtype's rounding overflows
+        with np.errstate(over="ignore"):
+            assert np.isinf(np.array([at, -at]).astype(np_dtype)).all(), dtype
+            assert np.isfinite(np.array([at * (1 - 2.0**-20)]).astype(np_dtype)).all(), dtype  # just below
+    expected = np.array([1.0, 1e5, -1e5, 60000.0])
+    m = compare(np.array([1.0, np.inf, -np.inf, 60000.0], dtype=np.float16), expected, tol=tolerance_for("float16"))
+    assert m.nonfinite_equal and m.within_tolerance and m.beyond_range == 2
+    saturated = compare(np.array([1.0, 65504.0, -np.inf, 60000.0], dtype=np.float16), expected,
+                        tol=tolerance_for("float16"))
+    assert not saturated.nonfinite_equal and saturated.beyond_range == 1  # a finite value there is a divergence
+    wider = compare(np.array([1.0, 1e5, -1e5, 60000.0], dtype=np.float32), expected, expected_dtype="float16",
+                    tol=tolerance_for("float16"))
+    assert wider.within_tolerance and not wider.dtype_equal and wider.beyond_range == 0  # float32 holds 1e5
