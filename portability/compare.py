@@ -60,6 +60,7 @@ class Metrics:
     worst_expected: float | None = None
     signed_zero_mismatches: int = 0
     beyond_range: int = 0  # elements whose reference overflows the output's dtype, given as that dtype's ±Inf
+    exact: bool = False  # compared without tolerance (integer, index and bool results)
 
 
 def tolerance_for(dtype: str, overrides: dict | None = None, accumulation: int = 1) -> Tolerance:
@@ -124,7 +125,7 @@ def _compare_exact(actual, expected, base) -> Metrics:
     return Metrics(shape_equal=True, nonfinite_equal=True, nonfinite_detail="",
                    max_abs_error=float(np.nanmax(diff)) if diff.size else 0.0, max_rel_error=None, max_ulp=None,
                    mismatch_fraction=float(bad.mean()) if a.size else 0.0, within_tolerance=not bad.any(),
-                   **worst, **base)
+                   exact=True, **worst, **base)
 
 
 def in_range(expected: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray]:

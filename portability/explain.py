@@ -5,7 +5,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from portability.frameworks import BACKENDS
-from portability.hazards import effective_defaults
+from portability.hazards import base_label, effective_defaults
 from portability.plan import case_ctx, framework_value
 from portability.recipes import summary as recipe_summary
 from portability.report.terminal import WIDTH, wrap
@@ -97,10 +97,32 @@ def port_advice(op, report, live: dict, source: str, target: str) -> list[str]:
                 same = ", ".join(f"{p}={values[p]!r}" for p in shared)
                 lines.append(f"    -> {dst.label}: " + (f"no arguments needed: both default to {same}" if shared else
                                                          "no semantic default to carry over"))
+    lines += _translations(op, report, source, target)
     for h in report.hazards:
-        if target in h.frameworks and h.kind != "default_argument_mismatch":
+        if target in h.frameworks and h.kind not in ("default_argument_mismatch", "argument_convention"):
             where = " (backward pass)" if h.pass_ == "backward" else ""
             lines.append(f"  also for {target}: [{h.severity}] {h.kind}{where}: {h.summary}")
+    return lines
+
+
+def _translations(op, report, source: str, target: str) -> list[str]:
+    """For each parameter the two frameworks write in different conventions: the code per pair of APIs."""
+    from portability.conventions import convention_of, translation
+
+    lines = []
+    for h in report.hazards:
+        if h.kind != "argument_convention" or source not in h.frameworks or target not in h.frameworks:
+            continue
+        named = {(a.split(":", 1)[0], base_label(a.split(":", 1)[1])) for a in h.apis}  # Pad@18 is Pad
+        pairs = [(s, d) for s in _apis_of(op, source) for d in _apis_of(op, target)
+                 if (source, s.label) in named and (target, d.label) in named]
+        for s, d in pairs:
+            src, dst = convention_of(s, h.param), convention_of(d, h.param)
+            if src[1] == dst[1]:
+                continue
+            checked = " (checked on every case of this run)" if h.fix_verified else ""
+            lines.append(f"  `{h.param}` from {s.label} to {d.label}{checked}:")
+            lines += [f"      {line}" for line in translation(src, dst).splitlines()]
     return lines
 
 

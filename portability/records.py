@@ -25,6 +25,7 @@ class Result:
     dtype: str  # the case dtype
     message: str = ""
     output_dtype: str | None = None
+    expected_dtype: str | None = None  # the dtype the output should have (the case's, or its result_dtype)
     output_shape: list | None = None
     shape_equal: bool | None = None
     dtype_equal: bool | None = None

@@ -230,6 +230,26 @@ def onnx_pad(value, ctx):
     return [p[0] for p in value] + [p[1] for p in value]
 
 
+@needs("input:x", value="list")
+def per_axis_pairs(value, ctx):
+    """np.pad / tf.pad / jnp.pad / keras.ops.pad: one (before, after) pair for every axis; the canonical pairs
+    cover the trailing axes, so the leading ones get (0, 0) (see portability.conventions)."""
+    return [(0, 0)] * (len(ctx.shapes["x"]) - len(value)) + [tuple(p) for p in value]
+
+
+@needs("input:x", value="list")
+def lax_padding_config(value, ctx):
+    """jax.lax.pad: one (low, high, interior) triple for every axis; no interior padding."""
+    return [(0, 0, 0)] * (len(ctx.shapes["x"]) - len(value)) + [(lo, hi, 0) for lo, hi in value]
+
+
+@needs("input:x", value="list")
+def trailing_axes(value, ctx):
+    """ONNX Pad-18 `axes`: the axes the canonical pairs cover, the last len(pairs) ones."""
+    n = len(ctx.shapes["x"])
+    return list(range(n - len(value), n))
+
+
 @needs(value="list")
 def pairs_tuple(value, ctx):
     return tuple(tuple(p) for p in value)
@@ -532,6 +552,7 @@ TRANSFORMS = {
     for f in (
         one_minus, pair, as_list, torch_padding, torch_pool_padding, symmetric_same, tf_padding, tf_pool_padding,
         keras_padding, jax_padding, jax_pool_padding, onnx_conv_pads, window_nd, torch_pad, onnx_pad, pairs_tuple,
+        per_axis_pairs, lax_padding_config, trailing_axes,
         nchw_resize_shape, tf_ksize, as_tuple,
         height_width, align_corners_flag, tf1_resize_coords, tf1_nearest_rounding, jax_transpose_padding,
         tf_transpose_output_shape, tf_pool_pads_as_same, keras_pool_pads_as_same, jax_ceil_window_pads, tf_ceil_pool_padding,

@@ -162,9 +162,11 @@ def test_backward_hazards_found_on_the_bundled_catalog(report):
 def test_no_false_alarms_where_frameworks_agree(report, catalog, op):
     if op not in {o.name for o in catalog.ops}:
         pytest.skip(f"{op} not in the catalog")
-    # support gaps (an API missing, or missing at one ONNX opset) are not divergences of the values
+    # support gaps (an API missing, or missing at one ONNX opset) are not divergences of the values, nor is an
+    # argument written in another convention (a known finding whose translation this run checked)
     assert [h.summary for h in report.hazards if h.op == op and h.kind != "unsupported"
-            and not (h.kind == "opset_drift" and " runs only at " in h.summary)] == []
+            and not (h.kind == "opset_drift" and " runs only at " in h.summary)
+            and not (h.kind == "argument_convention" and h.fix_verified)] == []
 
 
 @pytest.mark.parametrize("op", AGREEING_GRADIENTS)
@@ -323,13 +325,14 @@ def _repro_verdict(op, h, ident, status, npz, outcomes) -> tuple[str, str]:
     if not status["ok"]:
         return "problem", f"{where}: {status['error']}"
     actual = _snippet_outputs(op, h, ident, npz)
+    from portability.check import expected_dtype
     from portability.compare import compare, tolerance_for
 
     case = _repro_case(op, h)
     expected = _reference_outputs(op, case)
     for spec, a, e in zip(op.outputs, actual, expected):
         m = compare(a, e, kind=spec.kind, tol=tolerance_for(case.dtype, op.tolerance, case.accumulation),
-                    expected_dtype=case.dtype if spec.kind == "float" else str(np.asarray(e).dtype))
+                    expected_dtype=expected_dtype(case, spec, e))
         if not (m.shape_equal and m.dtype_equal and m.nonfinite_equal and m.within_tolerance):
             return "shown", "output"
     return "problem", f"{where}: the snippet's outputs agree with the reference on case {case.name}"

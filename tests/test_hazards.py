@@ -270,7 +270,8 @@ def test_a_divergence_every_framework_shares_and_agrees_on_is_a_note_not_a_hazar
     from portability.hazards import notes
 
     op = _op(tmp_path)
-    results = [_half("torch", "torch.nn.functional.leaky_relu", **NAN_AT_2), _half("jax", "jax.nn.leaky_relu", **NAN_AT_2),
+    results = [_half("torch", "torch.nn.functional.leaky_relu", **NAN_AT_2),
+               _half("jax", "jax.nn.leaky_relu", **NAN_AT_2),
                _half("tensorflow", "tf.nn.leaky_relu", **NAN_AT_2)]
     pairs = _pairs(TORCH, JAX, TF)
     assert [h for h in classify(op, results, pairs, live={}) if h.kind == "nonfinite_mismatch"] == []
@@ -283,7 +284,8 @@ def test_frameworks_that_diverge_but_disagree_with_each_other_are_hazards(tmp_pa
     from portability.hazards import notes
 
     op = _op(tmp_path)
-    results = [_half("torch", "torch.nn.functional.leaky_relu", **NAN_AT_2), _half("jax", "jax.nn.leaky_relu", **NAN_AT_2)]
+    results = [_half("torch", "torch.nn.functional.leaky_relu", **NAN_AT_2),
+               _half("jax", "jax.nn.leaky_relu", **NAN_AT_2)]
     pairs = _pairs(TORCH, JAX, within=False)
     assert len([h for h in classify(op, results, pairs, live={}) if h.kind == "nonfinite_mismatch"]) == 2
     assert notes(op, results, pairs) == []

@@ -11,4 +11,6 @@ from portability.reference.elementwise import *  # noqa: F401,F403
 from portability.reference.layers import *  # noqa: F401,F403
 from portability.reference.losses import *  # noqa: F401,F403
 from portability.reference.nn import *  # noqa: F401,F403
+from portability.reference.other_apis import *  # noqa: F401,F403
 from portability.reference.sampling import *  # noqa: F401,F403
+from portability.reference.special import *  # noqa: F401,F403
