@@ -27,9 +27,9 @@ def _to_native(a):
     if a.dtype.name == "bfloat16":
         import numpy as np
 
-        # np.asarray: a 0-d array (a loss's cotangent) shifts to a NumPy scalar, which from_numpy refuses
-        bits = np.asarray(a.view("uint16").astype("int32") << 16)
-        return torch.from_numpy(bits).view(torch.float32).to(torch.bfloat16)
+        # The bits themselves: a float32 detour (.to(torch.bfloat16)) turns +NaN into 0xFFFF, a negative NaN.
+        # np.array: a 0-d array (a loss's cotangent) must stay an array, which from_numpy needs.
+        return torch.from_numpy(np.array(a.view(np.int16), copy=True)).view(torch.bfloat16)
     return torch.from_numpy(a.copy())
 
 
