@@ -28,10 +28,10 @@ from portability.compare import (
     pair_metrics,
     tolerance_for,
 )
-from portability.frameworks import BACKENDS, installed_version, no_backward
+from portability.frameworks import BACKENDS, installed_version, lacking_dtypes, no_backward
 from portability.frameworks.numpy_ import execute_reference
 from portability.gradients import DIRECTIONS, SMALL, STEP, GradientReference, reference_gradient
-from portability.hazards import FAULTS, _same, api_id, classify, stale_known
+from portability.hazards import FAULTS, _same, api_id, classify, notes, stale_known
 from portability.inputs import cotangent, make_inputs, summarize
 from portability.plan import MODES, PASSES, api_wrt, cotangent_name, plan_call
 from portability.records import Hazard, Pairwise, Result
@@ -57,6 +57,7 @@ class Report:
     stale_known: list[dict] = field(default_factory=list)
     timing: dict = field(default_factory=dict)
     interrupted: bool = False  # stopped early (Ctrl-C): everything above is what ran before the stop
+    notes: list = field(default_factory=list)  # hazards.Note: divergences the dtype explains, never hazards
 
 
 def select_backends(names: list[str] | None) -> list[str]:
@@ -65,10 +66,12 @@ def select_backends(names: list[str] | None) -> list[str]:
 
 def with_dtypes(op, dtypes: list[str]):
     """The op with each float case repeated in every extra dtype (`case@float16`); integer inputs stay. A case
-    that states its `result_dtype` is a dtype case already (a promotion or a default dtype): it is not repeated."""
+    that states its `result_dtype` is a dtype case already (a promotion or a default dtype): it is not repeated.
+    Nor is a case without a float input: its call would be the same, and its outputs' dtype is the op's own
+    (one_hot's float32), not an input's."""
     extra = []
     for case in op.cases:
-        if case.dtype not in FLOAT_DTYPES or case.result_dtype:
+        if case.dtype not in FLOAT_DTYPES or case.result_dtype or not any(i.dtype in FLOAT_DTYPES for i in case.inputs):
             continue
         for dt in dtypes:
             if dt == case.dtype:
@@ -192,6 +195,11 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
                 _add_cotangents(op, case, arrays[(op.name, case.name)], references[(op.name, case.name)], seed)
     tasks, requests = _plan_tasks(selected, names, arrays, passes, differentiating)
     variants = _plan_recipe_tasks(selected, names, arrays, tasks) if "forward" in passes else {}
+    lacking = {b: {d: why for d, why in lacking_dtypes(pool.workers[b][0].module).items() if d in (dtypes or ())}
+               for b in names}
+    lacking = {b: d for b, d in lacking.items() if d}
+    tasks = {b: [t for t in ts if _case_dtype(by_op[t.op], t.case) not in lacking.get(b, {})]
+             for b, ts in tasks.items()}
     gradient_refs = _GradientReferences(by_op, arrays, references, seed)
     look = reuse.lookup(cache, keys, tasks, requests, by_op, variants)
     bar = Progress({b: len(look.to_run[b]) for b in look.needed}, progress)
@@ -233,9 +241,10 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     for o in outcomes:
         if o.task.pass_ == "forward":
             forward_by_op.setdefault(o.task.op, []).append(o)
-    hazards, stale = [], []
+    hazards, stale, said = [], [], []
     for op in selected:
         found = classify(op, results, pairwise, _live_for(op, live))
+        said += notes(op, results, pairwise)
         if any(h.kind == "default_argument_mismatch" for h in found):
             build = _recipe_builder(op, forward_by_op.get(op.name, []), recipe_outcomes)
             found = [_with_recipes(op, h, build) for h in found]
@@ -256,6 +265,8 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         "passes": list(passes),
         # backends that run the forward pass only, each with why (said once here, never as hazards)
         "inference_only": inference_only,
+        # backends not run in a swept dtype their framework does not have: backend -> {dtype: why} (said once)
+        "dtypes_lacking": lacking,
         "gradient_reference": {"method": "central differences of the float64 reference, Richardson-extrapolated, "
                                          "along seeded directions (element by element for small inputs)",
                                "steps": {dt: STEP[dt] for dt in STEP}, "small": SMALL, "directions": DIRECTIONS},
@@ -275,7 +286,11 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
               "tasks_run": {b: sum(o.task.backend == b for o in outcomes) for b in names},
               # executed by a worker in this run / answered from the result cache (recipe tasks included)
               "tasks_executed": len(ran), "tasks_cached": len(look.outcomes)}
-    return Report(environment, ops_out, results, pairwise, hazards, stale, timing, interrupted)
+    return Report(environment, ops_out, results, pairwise, hazards, stale, timing, interrupted, said)
+
+
+def _case_dtype(op, case: str) -> str:
+    return next(c.dtype for c in op.cases if c.name == case)
 
 
 def _latest_opset(cache, keys) -> int:
@@ -575,10 +590,11 @@ def _result(op, o: Outcome, reference) -> Result:
         return Result(**base)
     if isinstance(reference, str):
         return Result(**(base | {"status": "error", "message": reference}))
-    worst = None
+    worst, beyond = None, 0
     for spec, actual, expected in zip(op.outputs, o.outputs, reference):
         tol = tolerance_for(case.dtype, op.tolerance, case.accumulation)
         m = compare(actual, expected, kind=spec.kind, tol=tol, expected_dtype=expected_dtype(case, spec, expected))
+        beyond += m.beyond_range
         if worst is None or _badness(m) > _badness(worst[0]):
             worst = (m, tol, actual)
     m, tol, actual = worst
@@ -593,6 +609,7 @@ def _result(op, o: Outcome, reference) -> Result:
         worst=({"index": list(m.worst_index), "actual": m.worst_actual, "expected": m.worst_expected}
                if m.worst_index is not None else None),
         rtol=None if m.exact else tol.rtol, atol=None if m.exact else tol.atol,  # None: compared exactly
+        beyond_range=beyond,
     )
 
 

@@ -33,6 +33,10 @@ KS_ALPHA = 1e-6
 # to each element (x - mean cancels to values near 0 whose error is eps * |x|): there atol grows to
 # rtol * max|expected|. Float32 and float64 keep the strict per-element rule.
 LOW_PRECISION = ("float16", "bfloat16")
+# The smallest magnitude that rounds to Inf in each float dtype (round to nearest even): its largest finite
+# value plus half an ULP there, 2**(emax + 1) * (1 - 2**-(mantissa bits + 2)); float16's largest is 65504.
+# A reference value this large has no finite representation: a framework that gives the ±Inf is right.
+OVERFLOW_AT = {"float16": 65520.0, "bfloat16": 2.0**128 * (1 - 2.0**-9), "float32": 2.0**128 * (1 - 2.0**-25)}
 
 
 def effective_atol(tol: Tolerance, expected: np.ndarray, dtype: str) -> float:
@@ -61,6 +65,7 @@ class Metrics:
     worst_actual: float | None = None
     worst_expected: float | None = None
     signed_zero_mismatches: int = 0
+    beyond_range: int = 0  # elements whose reference overflows the output's dtype, given as that dtype's ±Inf
     exact: bool = False  # compared without tolerance (integer, index and bool results)
     detail: str = ""  # distribution outputs: the summary statistics of both samples and the KS verdict
 
@@ -84,7 +89,8 @@ def ulp_distance(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
     """ULPs between actual and expected rounded to actual's float dtype (+0 and -0 are 0 apart)."""
     dt = actual.dtype
     bits = {2: np.int16, 4: np.int32, 8: np.int64}[dt.itemsize]
-    e = np.asarray(expected).astype(dt)
+    with np.errstate(over="ignore"):  # a reference beyond the dtype's range becomes Inf: such positions are masked
+        e = np.asarray(expected).astype(dt)
 
     def ordered(x):
         i = x.view(bits).astype(np.int64)
@@ -131,8 +137,23 @@ def _compare_exact(actual, expected, base) -> Metrics:
                    exact=True, **worst, **base)
 
 
+def in_range(expected: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """(expectation, beyond): the float64 reference as a ``dtype`` output can hold it, a value beyond the dtype's
+    range becoming the ±Inf it rounds to, and where that happened. The range is the dtype's, not a framework's:
+    every framework must overflow there, so an Inf there is no divergence (the report notes it apart)."""
+    limit = OVERFLOW_AT.get(dtype)
+    if limit is None:
+        return expected, np.zeros(expected.shape, dtype=bool)
+    beyond = np.isfinite(expected) & (np.abs(expected) >= limit)
+    return np.where(beyond, np.copysign(np.inf, expected), expected), beyond
+
+
 def _compare_float(actual, expected, tol: Tolerance, base) -> Metrics:
     a, e = _as_f64(actual), _as_f64(expected)
+    if _float_dtype(actual):  # the range of the dtype the output has (a float32 output in a float16 case holds 1e5)
+        e, beyond = in_range(e, actual.dtype.name)
+    else:
+        beyond = np.zeros(e.shape, dtype=bool)
     parity = {
         "NaN": np.isnan(a) != np.isnan(e),
         "+Inf": (a == np.inf) != (e == np.inf),
@@ -158,7 +179,7 @@ def _compare_float(actual, expected, tol: Tolerance, base) -> Metrics:
     return Metrics(shape_equal=True, nonfinite_equal=not nonfinite_bad.any(), nonfinite_detail=detail,
                    max_abs_error=float(diff.max()) if a.size else 0.0, max_rel_error=float(rel.max()) if a.size else 0.0,
                    max_ulp=ulp, mismatch_fraction=float(bad.sum() / n), within_tolerance=not bad.any(),
-                   signed_zero_mismatches=signed_zero, **worst, **base)
+                   signed_zero_mismatches=signed_zero, beyond_range=int((beyond & (a == e)).sum()), **worst, **base)
 
 
 def ks_statistic(a, b) -> float:

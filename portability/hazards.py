@@ -18,7 +18,7 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from portability.plan import case_ctx, framework_value
-from portability.records import Hazard, Pairwise, Result
+from portability.records import Hazard, Note, Pairwise, Result
 from portability.transforms import UnsupportedValue
 
 BACKWARD_KINDS = ("gradient_divergence", "gradient_nonfinite", "gradient_unsupported")
@@ -92,18 +92,112 @@ def _same(a, b) -> bool:
 
 
 def classify(op, results: list[Result], pairwise: list[Pairwise], live: dict) -> list[Hazard]:
-    """All hazards of one op. ``live``: (backend, label) -> {param: live default value}."""
+    """All hazards of one op. ``live``: (backend, label) -> {param: live default value}. A divergence every
+    framework shares is no hazard (``shared_divergences``; ``notes`` says it apart)."""
     mine = [r for r in results if r.op == op.name]
     forward = [r for r in mine if r.pass_ == "forward"]
     forward_pairs = [pw for pw in pairwise if pw.pass_ == "forward"]
-    hazards = _outcome_hazards(op, forward)
+    shared = set(shared_divergences(mine, [pw for pw in pairwise if pw.op == op.name]))
+    hazards = _outcome_hazards(op, forward, shared)
     hazards += _default_hazards(op, forward, forward_pairs, live)
     hazards += _opset_drift(op, forward, forward_pairs)
     hazards += _convention_hazards(op, forward)
     hazards += _weight_layout_hazards(op, forward)
-    hazards += _backward_hazards(op, mine, [pw for pw in pairwise if pw.op == op.name and pw.pass_ == "backward"])
+    hazards += _backward_hazards(op, mine, [pw for pw in pairwise if pw.op == op.name and pw.pass_ == "backward"],
+                                 shared)
     hazards.sort(key=lambda h: (SEVERITY_ORDER[h.severity], h.pass_, h.kind, h.apis))
-    return [_with_checked_alternative(h, forward) for h in _mark_known(op, hazards, mine)]
+    return [_with_checked_alternative(h, forward) for h in _mark_known(op, hazards, mine, shared)]
+
+
+# Divergences judged against the float64 reference: a portability hazard only where the frameworks disagree.
+DIVERGENCE_KINDS = ("numeric_divergence", "nonfinite_mismatch", "dtype_mismatch", "gradient_divergence",
+                    "gradient_nonfinite")
+
+
+def framework_of(backend: str) -> str:
+    """The framework a backend runs: onnxruntime and onnx-reference are two runtimes of one (ONNX)."""
+    from portability.frameworks import BACKENDS
+
+    b = BACKENDS.get(backend)
+    return b.catalog_key if b else backend
+
+
+def shared_divergences(results: list[Result], pairwise: list[Pairwise]) -> dict[tuple, list[Result]]:
+    """(pass, case, wrt, kind) -> the results of each divergence that every API which ran the case shares.
+
+    The rule, per case (and in the backward pass per differentiated input), in aligned mode: a divergence of
+    kind K (``DIVERGENCE_KINDS``) is shared when the APIs that ran the case (status ok) belong to at least two
+    frameworks, every one of them shows K, and they agree with each other: every pair within tolerance with
+    NaN/Inf in the same places and the same shape (for dtype_mismatch: the same output dtype). It is then a fact
+    of the dtype (or of the reference), never a portability hazard. Anything else stays a hazard of each API
+    that diverges: one that diverges alone, frameworks that diverge differently, or a single framework, which
+    has nothing to agree with. (A reference beyond the dtype's range is no divergence at all: compare.in_range.)"""
+    runs: dict[tuple, list[Result]] = defaultdict(list)
+    for r in results:
+        if r.mode == "aligned" and r.status == "ok":
+            runs[(r.pass_, r.case, r.wrt)].append(r)
+    agree = {(pw.pass_, pw.case, pw.wrt, frozenset((pw.a, pw.b))) for pw in pairwise
+             if pw.mode == "aligned" and pw.within_tolerance and pw.shape_equal}
+    out = {}
+    for (pass_, case, wrt), rs in runs.items():
+        if len({framework_of(r.framework) for r in rs}) < 2:
+            continue
+        kinds = _gradient_kinds if pass_ == "backward" else _kinds_of
+        common = set(DIVERGENCE_KINDS).intersection(*(kinds(r) for r in rs))
+        ids = sorted({api_id(r.framework, r.api) for r in rs})
+        for kind in sorted(common):
+            if kind == "dtype_mismatch":
+                together = len({r.output_dtype for r in rs}) == 1
+            else:
+                together = all((pass_, case, wrt, frozenset((a, b))) in agree
+                               for i, a in enumerate(ids) for b in ids[i + 1:])
+            if together:
+                out[(pass_, case, wrt, kind)] = rs
+    return out
+
+
+def _is_shared(r: Result, kind: str, shared) -> bool:
+    return (r.pass_, r.case, r.wrt, kind) in shared
+
+
+def notes(op, results: list[Result], pairwise: list[Pairwise]) -> list[Note]:
+    """What the dtype explains, apart from the hazards: one note per pass, kind, cause and dtype, over its cases:
+    the shared divergences (``shared_divergences``) and the outputs that overflow the dtype where the reference
+    does (``Result.beyond_range``)."""
+    mine = [r for r in results if r.op == op.name]
+    groups: dict[tuple, list[Result]] = defaultdict(list)
+    for (pass_, _, _, kind), rs in shared_divergences(mine, [pw for pw in pairwise if pw.op == op.name]).items():
+        groups[(pass_, kind, "shared", rs[0].dtype)] += rs
+    for r in mine:
+        if r.beyond_range and r.mode == "aligned" and r.status == "ok":
+            groups[(r.pass_, "nonfinite_mismatch", "range", r.dtype)].append(r)
+    return [_note(op, *key, rs) for key, rs in sorted(groups.items(), key=lambda kv: kv[0])]
+
+
+RANGE_LIMITS = {"float16": "65504", "bfloat16": "3.39e38", "float32": "3.40e38"}  # the largest finite values
+
+
+def _note(op, pass_: str, kind: str, cause: str, dtype: str, rs: list[Result]) -> Note:
+    cases = tuple(dict.fromkeys(r.case for r in rs))
+    apis = tuple(dict.fromkeys(api_id(r.framework, r.api) for r in rs))
+    on = f"on {', '.join(cases)}"
+    what = f"the gradient ({', '.join(dict.fromkeys(f'd/d{r.wrt}' for r in rs))}) of " if pass_ == "backward" else ""
+    if cause == "range":
+        n = max(r.beyond_range for r in rs)
+        summary = (f"{op.name}: the float64 reference overflows {dtype} (largest finite value "
+                   f"{RANGE_LIMITS.get(dtype, '?')}) at up to {n} position(s) {on}; {', '.join(apis)} give the ±Inf "
+                   f"it rounds to, as any {dtype} result must")
+    else:
+        worst = max(rs, key=lambda r: r.max_abs_error or 0.0)
+        differ = {
+            "nonfinite_mismatch": f"put NaN/Inf in other places than the float64 reference ({worst.nonfinite_detail})",
+            "gradient_nonfinite": f"is NaN/Inf where the float64 reference's derivative is finite "
+                                  f"({worst.nonfinite_detail})",
+            "dtype_mismatch": f"return {worst.output_dtype}, not {dtype}",
+        }.get(kind, f"differ from the float64 reference by up to {worst.max_abs_error or 0.0:.3g}")
+        summary = (f"{op.name}: in {dtype}, {what}every API that ran ({', '.join(apis)}) {differ} {on}, and they "
+                   f"agree with each other: a fact of {dtype} (or of the reference), not a portability hazard")
+    return Note(op=op.name, kind=kind, cause=cause, dtype=dtype, apis=apis, cases=cases, summary=summary, pass_=pass_)
 
 
 OUTCOME_KINDS = ("numeric_divergence", "nonfinite_mismatch", "shape_mismatch", "dtype_mismatch", "error", "crash",
@@ -128,7 +222,7 @@ def _with_checked_alternative(h: Hazard, results: list[Result]) -> Hazard:
     return replace(h, fix=f"{checked} {h.fix}")
 
 
-def _outcome_hazards(op, results: list[Result]) -> list[Hazard]:
+def _outcome_hazards(op, results: list[Result], shared=frozenset()) -> list[Hazard]:
     """Per API: divergence, shape/dtype/non-finite mismatches, unsupported and error in aligned mode (what
     defaults mode does differently is the default mismatches' evidence), and crash and timeout in any mode:
     a call that never finished is a finding wherever it happened."""
@@ -138,7 +232,8 @@ def _outcome_hazards(op, results: list[Result]) -> list[Hazard]:
         if r.status in NOT_FINDINGS or (r.mode != "aligned" and not _own_fault(r, aligned)):
             continue
         for kind in _kinds_of(r):
-            groups[(kind, r.framework, r.api)].append(r)
+            if not _is_shared(r, kind, shared):
+                groups[(kind, r.framework, r.api)].append(r)
     hazards = []
     for (kind, backend, label), rs in groups.items():
         hazards.append(_outcome_hazard(op, kind, backend, label, rs))
@@ -273,7 +368,7 @@ def _clean(r: Result) -> bool:
         and r.nonfinite_equal is not False and r.within_tolerance is not False
 
 
-def _backward_hazards(op, results: list[Result], pairwise: list[Pairwise]) -> list[Hazard]:
+def _backward_hazards(op, results: list[Result], pairwise: list[Pairwise], shared=frozenset()) -> list[Hazard]:
     """Per API against the reference's derivative, and between frameworks where the reference has none.
     A call whose forward twin (same case, API and mode) already differs is skipped, faults apart."""
     forward = {(r.case, r.framework, r.api, r.mode): r for r in results if r.pass_ == "forward"}
@@ -293,7 +388,8 @@ def _backward_hazards(op, results: list[Result], pairwise: list[Pairwise]) -> li
         if r.status not in FAULTS and forward_differs(r):
             continue
         for kind in _gradient_kinds(r):
-            groups[(kind, r.framework, r.api)].append(r)
+            if not _is_shared(r, kind, shared):
+                groups[(kind, r.framework, r.api)].append(r)
     hazards = [_outcome_hazard(op, kind, backend, label, rs) for (kind, backend, label), rs in groups.items()]
     comparable = {(r.case, api_id(r.framework, r.api), r.wrt) for r in backward if r.mode == "aligned"
                   and r.status == "ok" and r.within_tolerance is None and r.shape_equal and not forward_differs(r)}
@@ -676,7 +772,7 @@ def case_dtype(op, case: str) -> str | None:
     return case.rpartition("@")[2] if "@" in case else None
 
 
-def _mark_known(op, hazards: list[Hazard], results: list[Result] = ()) -> list[Hazard]:
+def _mark_known(op, hazards: list[Hazard], results: list[Result] = (), shared=frozenset()) -> list[Hazard]:
     """Each hazard that lies entirely inside a known record's scope becomes known (reason, source).
 
     An outcome hazard (one API, several cases) whose cases fall in different records' scopes, or
@@ -685,13 +781,13 @@ def _mark_known(op, hazards: list[Hazard], results: list[Result] = ()) -> list[H
     of the same API is a hazard of its own, never absorbed."""
     out = []
     for h in hazards:
-        for part in _split_by_scope(op, h, results):
+        for part in _split_by_scope(op, h, results, shared):
             rec = next((k for k in op.known if known_matches(k, part, op)), None)
             out.append(_as_known(part, rec) if rec else part)
     return out
 
 
-def _split_by_scope(op, h: Hazard, results: list[Result]) -> list[Hazard]:
+def _split_by_scope(op, h: Hazard, results: list[Result], shared=frozenset()) -> list[Hazard]:
     if not per_case(h.kind) or len(h.cases) < 2 or len(h.apis) != 1 or not op.known:
         return [h]
     if any(known_matches(k, h, op) for k in op.known):
@@ -704,7 +800,7 @@ def _split_by_scope(op, h: Hazard, results: list[Result]) -> list[Hazard]:
     groups: dict = defaultdict(list)
     for r in results:
         if (r.op, r.mode, r.framework, r.api, r.pass_) == (h.op, "aligned", backend, label, h.pass_) \
-                and r.case in owner and h.kind in kinds(r):
+                and r.case in owner and h.kind in kinds(r) and not _is_shared(r, h.kind, shared):
             groups[owner[r.case]].append(r)
     if {r.case for rs in groups.values() for r in rs} != set(h.cases):
         return [h]  # not the results it came from: left whole (and known only if a record covers all of it)

@@ -43,6 +43,7 @@ class Result:
     opset: int | None = None  # ONNX: the opset the node was built at (the label ends in @opset)
     pass_: str = "forward"  # forward | backward
     wrt: str | None = None  # backward: the input differentiated
+    beyond_range: int = 0  # elements whose reference overflows the output dtype, given as its ±Inf (a note)
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,20 @@ class Hazard:
     fix_verified: bool | None = None  # every recipe ran and made its target agree with its source
     pass_: str = "forward"  # the pass it was found in: part of its identity
     conversion: tuple = ()  # weight_layout: the NumPy lines that turn the torch checkpoint into this API's weights
+
+
+@dataclass(frozen=True)
+class Note:
+    """A divergence from the float64 reference that is no portability hazard, said apart from the hazards:
+    ``range`` where the reference overflows the dtype (every framework must give the ±Inf), ``shared`` where
+    every API that ran the case diverges the same way and they agree with each other (a fact of the dtype, or
+    of the reference)."""
+
+    op: str
+    kind: str  # the divergence kind it would have been reported as (numeric_divergence, nonfinite_mismatch, ...)
+    cause: str  # range | shared
+    dtype: str
+    apis: tuple[str, ...]  # "backend:api" of every API that shows it
+    cases: tuple[str, ...]
+    summary: str
+    pass_: str = "forward"

@@ -133,6 +133,8 @@ def test_output_stack_turns_a_tuple_of_index_arrays_into_argwhere_layout():
     assert m.shape_equal and m.within_tolerance and stacked.shape == (3, 3)
     unstacked = base.outputs(plan.__class__(**{**plan.__dict__, "output_stack": None}), np.nonzero(x), np.asarray)
     assert not compare(unstacked[0], np.argwhere(x), kind="index").shape_equal
+
+
 def test_distribution_outputs_are_compared_by_their_distribution_not_elementwise():
     """Two samples of one distribution agree (though no element does); a wider bound, or a constant, does not;
     the limit shrinks with the sample size, so a small gap is told apart only with many values."""
@@ -152,3 +154,24 @@ def test_distribution_outputs_are_compared_by_their_distribution_not_elementwise
     assert ks_limit(100, 100) > ks_limit(10000, 10000)
     d, _, within, same = pair_metrics(a, glorot, "distribution", None)
     assert same and not within and d > 0.2
+
+
+def test_a_reference_beyond_the_dtype_range_is_expected_as_the_inf_it_rounds_to():
+    import ml_dtypes
+
+    from portability.compare import OVERFLOW_AT
+
+    for dtype, np_dtype in (("float16", np.float16), ("float32", np.float32), ("bfloat16", ml_dtypes.bfloat16)):
+        at = OVERFLOW_AT[dtype]  # the table says where each dtype's rounding overflows
+        with np.errstate(over="ignore"):
+            assert np.isinf(np.array([at, -at]).astype(np_dtype)).all(), dtype
+            assert np.isfinite(np.array([at * (1 - 2.0**-20)]).astype(np_dtype)).all(), dtype  # just below
+    expected = np.array([1.0, 1e5, -1e5, 60000.0])
+    m = compare(np.array([1.0, np.inf, -np.inf, 60000.0], dtype=np.float16), expected, tol=tolerance_for("float16"))
+    assert m.nonfinite_equal and m.within_tolerance and m.beyond_range == 2
+    saturated = compare(np.array([1.0, 65504.0, -np.inf, 60000.0], dtype=np.float16), expected,
+                        tol=tolerance_for("float16"))
+    assert not saturated.nonfinite_equal and saturated.beyond_range == 1  # a finite value there is a divergence
+    wider = compare(np.array([1.0, 1e5, -1e5, 60000.0], dtype=np.float32), expected, expected_dtype="float16",
+                    tol=tolerance_for("float16"))
+    assert wider.within_tolerance and not wider.dtype_equal and wider.beyond_range == 0  # float32 holds 1e5

@@ -254,6 +254,8 @@ def test_a_caseless_hazard_lies_in_no_case_scope(tmp_path):
     ("{kind: error, apis: [torch.tanh], cases: {a: 1}, reason: r, source: s}", "known.0.cases",
      "expected a list of strings"),
 ])
+
+
 def test_bad_scope_is_one_catalog_error_naming_file_op_and_key(tmp_path, record, key, words):
     text = SCOPED.split("    known:")[0].replace("{name: nan_one}, {name: nan_two}", "") \
         .replace("[{name: small}, {name: big}, ]", "[{name: small}, {name: big}]") + f"    known: [{record}]\n"
@@ -331,3 +333,91 @@ def test_weight_layout_findings_carry_the_checkpoint_conversion(tmp_path):
     assert "np.transpose(weight_ih, (1, 0))" in plain.fix
     # an API that did not run has no finding
     assert not [h for h in classify(op, [replace(ran[0], op="gru_like")], [], live={}) if h.kind == "weight_layout"]
+# The dtype sweep's rule: a divergence every framework that ran shares (and agrees on) is a note, never a hazard.
+def _half(framework, api, case="wide@float16", **kw):
+    return _r(framework, api, case=case, dtype="float16", **kw)
+
+
+NAN_AT_2 = dict(nonfinite_equal=False, within_tolerance=False, nonfinite_detail="+Inf at 2 position(s)")
+TORCH, JAX, TF = "torch:torch.nn.functional.leaky_relu", "jax:jax.nn.leaky_relu", "tensorflow:tf.nn.leaky_relu"
+
+
+def _pairs(*ids, within=True, case="wide@float16"):
+    return [Pairwise("act", case, "aligned", a, b, 0.0, 0.0, within) for i, a in enumerate(ids) for b in ids[i + 1:]]
+
+
+def test_a_divergence_every_framework_shares_and_agrees_on_is_a_note_not_a_hazard(tmp_path):
+    from portability.hazards import notes
+
+    op = _op(tmp_path)
+    results = [_half("torch", "torch.nn.functional.leaky_relu", **NAN_AT_2),
+               _half("jax", "jax.nn.leaky_relu", **NAN_AT_2),
+               _half("tensorflow", "tf.nn.leaky_relu", **NAN_AT_2)]
+    pairs = _pairs(TORCH, JAX, TF)
+    assert [h for h in classify(op, results, pairs, live={}) if h.kind == "nonfinite_mismatch"] == []
+    (n,) = notes(op, results, pairs)
+    assert (n.kind, n.cause, n.dtype, n.cases) == ("nonfinite_mismatch", "shared", "float16", ("wide@float16",))
+    assert set(n.apis) == {TORCH, JAX, TF} and "agree with each other" in n.summary
+
+
+def test_frameworks_that_diverge_but_disagree_with_each_other_are_hazards(tmp_path):
+    from portability.hazards import notes
+
+    op = _op(tmp_path)
+    results = [_half("torch", "torch.nn.functional.leaky_relu", **NAN_AT_2),
+               _half("jax", "jax.nn.leaky_relu", **NAN_AT_2)]
+    pairs = _pairs(TORCH, JAX, within=False)
+    assert len([h for h in classify(op, results, pairs, live={}) if h.kind == "nonfinite_mismatch"]) == 2
+    assert notes(op, results, pairs) == []
+    # a missing pairwise record is no evidence of agreement either
+    assert len([h for h in classify(op, results, [], live={}) if h.kind == "nonfinite_mismatch"]) == 2
+
+
+def test_one_framework_that_diverges_where_another_matches_is_a_hazard(tmp_path):
+    op = _op(tmp_path)
+    results = [_half("torch", "torch.nn.functional.leaky_relu", **NAN_AT_2), _half("jax", "jax.nn.leaky_relu")]
+    found = [h for h in classify(op, results, _pairs(TORCH, JAX, within=False), live={}) if h.kind != "unsupported"]
+    assert [(h.kind, h.apis) for h in found if h.kind != "default_argument_mismatch"] == [
+        ("nonfinite_mismatch", (TORCH,))]
+
+
+def test_a_single_framework_has_nothing_to_agree_with_even_with_two_apis(tmp_path):
+    """Two APIs of one framework (here two ONNX runtimes, one framework) agreeing prove nothing about portability."""
+    from portability.hazards import notes
+
+    op = _op(tmp_path)
+    results = [_half("torch", "torch.nn.functional.leaky_relu", **NAN_AT_2)]
+    assert [h.kind for h in classify(op, results, [], live={}) if h.kind != "unsupported"] == ["nonfinite_mismatch"]
+    assert notes(op, results, []) == []
+    onnx = [_half("onnxruntime", "LeakyRelu", **NAN_AT_2), _half("onnx-reference", "LeakyRelu", **NAN_AT_2)]
+    pairs = _pairs("onnxruntime:LeakyRelu", "onnx-reference:LeakyRelu")
+    assert len([h for h in classify(op, onnx, pairs, live={}) if h.kind == "nonfinite_mismatch"]) == 2
+    assert notes(op, onnx, pairs) == []
+
+
+def test_shared_is_judged_per_case_and_kind_and_apis_that_did_not_run_do_not_count(tmp_path):
+    op = _op(tmp_path)
+    wide = [_half("torch", "torch.nn.functional.leaky_relu", **NAN_AT_2), _half("jax", "jax.nn.leaky_relu", **NAN_AT_2),
+            _half("tensorflow", "tf.nn.leaky_relu", status="unsupported", message="no float16 kernel")]
+    # on another case only torch diverges: that case stays a hazard of torch, the shared one does not join it
+    small = [_half("torch", "torch.nn.functional.leaky_relu", case="small@float16", **NAN_AT_2),
+             _half("jax", "jax.nn.leaky_relu", case="small@float16")]
+    pairs = _pairs(TORCH, JAX) + _pairs(TORCH, JAX, within=False, case="small@float16")
+    found = [h for h in classify(op, wide + small, pairs, live={}) if h.kind == "nonfinite_mismatch"]
+    assert [(h.apis, h.cases) for h in found] == [((TORCH,), ("small@float16",))]
+    # a shared dtype mismatch needs the same output dtype everywhere
+    f32 = dict(dtype_equal=False, output_dtype="float32")
+    same = [_half("torch", "torch.nn.functional.leaky_relu", **f32), _half("jax", "jax.nn.leaky_relu", **f32)]
+    assert [h for h in classify(op, same, _pairs(TORCH, JAX), live={}) if h.kind == "dtype_mismatch"] == []
+    other = [same[0], _half("jax", "jax.nn.leaky_relu", dtype_equal=False, output_dtype="float64")]
+    assert len([h for h in classify(op, other, _pairs(TORCH, JAX), live={}) if h.kind == "dtype_mismatch"]) == 2
+
+
+def test_a_value_beyond_the_dtype_range_is_a_note_even_for_a_single_framework(tmp_path):
+    from portability.hazards import notes
+
+    op = _op(tmp_path)
+    results = [_half("torch", "torch.nn.functional.leaky_relu", beyond_range=3)]
+    assert [h for h in classify(op, results, [], live={}) if h.kind != "unsupported"] == []
+    (n,) = notes(op, results, [])
+    assert (n.cause, n.apis) == ("range", (TORCH,)) and "65504" in n.summary

@@ -69,6 +69,16 @@ def no_backward(module: str) -> str | None:
     return getattr(mod, "INFERENCE_ONLY", f"{module} has no vjp: inference only")
 
 
+def lacking_dtypes(module: str) -> dict[str, str]:
+    """The float dtypes an adapter module's framework does not have (its ``LACKS_DTYPES``: dtype -> why): its
+    calls in those dtypes are not run, and the report says why once. Imports no framework."""
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return {}
+    return dict(getattr(mod, "LACKS_DTYPES", {}))
+
+
 def installed_version(name: str) -> str | None:
     """The installed distribution version of a backend's framework, without importing it."""
     from importlib import metadata

@@ -8,6 +8,12 @@ from portability.resolve import resolve, resolve_reference
 KEY = "numpy"  # catalog key: the sandbox policy of portability.resolve
 # No `vjp`: the backward pass skips this backend, and the report says why once.
 INFERENCE_ONLY = "NumPy has no automatic differentiation: it runs the forward pass only"
+# A sweep does not run NumPy in these dtypes: judging what it gives there would judge an extension, not NumPy.
+LACKS_DTYPES = {
+    "bfloat16": "NumPy has no bfloat16 dtype: ml_dtypes adds it as a storage type with elementwise loops only, so "
+                "reductions accumulate in bfloat16 (np.sum of 1,000 values from 0.1 to 3 gives 1024, not 1550) and "
+                "matmul, clip or linalg.norm return float32 or float64",
+}
 
 
 def load(settings: dict) -> str:

@@ -25,7 +25,11 @@ def _to_native(a):
     import torch
 
     if a.dtype.name == "bfloat16":
-        return torch.from_numpy(a.view("uint16").astype("int32") << 16).view(torch.float32).to(torch.bfloat16)
+        import numpy as np
+
+        # The bits themselves: a float32 detour (.to(torch.bfloat16)) turns +NaN into 0xFFFF, a negative NaN.
+        # np.array: a 0-d array (a loss's cotangent) must stay an array, which from_numpy needs.
+        return torch.from_numpy(np.array(a.view(np.int16), copy=True)).view(torch.bfloat16)
     return torch.from_numpy(a.copy())
 
 

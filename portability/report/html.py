@@ -274,6 +274,8 @@ def build_model(report: dict) -> dict:
         "ops": op_views,
         "hazards": hz_views,
         "stale_known": report.get("stale_known") or [],
+        "notes": report.get("notes") or [],
+        "dtypes_lacking": env.get("dtypes_lacking") or {},
         "timing": report.get("timing") or {},
         "port_src": src_default,
         "port_dst": dst_default,

@@ -12,6 +12,8 @@ FORMAT_VERSION history (one version for both kinds of report: a run report and a
      ``environment`` gains ``passes``, ``inference_only`` (backend -> why it runs no backward pass) and
      ``gradient_reference``; ``summary`` gains ``hazards_by_pass``; ops gain ``differentiable`` and a ``wrt``
      list per case. Readers take a record without ``pass`` (versions 1 and 2) as forward.
+  (3, added) ``notes``: divergences from the reference that the dtype explains (``hazards.Note``: a value beyond
+     the dtype's range, or a divergence every framework that ran shares); they are never hazards.
 Readers (``read``) accept every version in ``validate.READABLE_VERSIONS`` and check the keys they use.
 """
 
@@ -40,6 +42,7 @@ def to_dict(report) -> dict:
         "stale_known": report.stale_known,
         "timing": report.timing,
         "interrupted": report.interrupted,  # a partial report: the run was stopped (Ctrl-C) before it finished
+        "notes": [record(n) for n in report.notes],  # divergences the dtype explains (hazards.notes): no hazards
     }
 
 

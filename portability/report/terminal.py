@@ -56,6 +56,7 @@ def run_summary(report: dict, verbose: bool = False, width: int = WIDTH) -> str:
     lines += wrap(f"{s['ops']} ops, {s['cases']} cases, {s['results']} results{f' ({faults})' if faults else ''}; "
                    f"{s['hazards']} hazards ({kinds})", width)
     lines += [t for line in pass_lines(report) for t in wrap(line, width)]
+    lines += [t for line in note_lines(report, verbose) for t in wrap(line, width)]
     lines += wrap(f"seed {report['environment']['seed']}; {versions}; {report['timing'].get('total_s', 0):.1f} s",
                    width)
     lines += [t for n in worker_notes(report) for t in wrap(n, width)]
@@ -139,6 +140,22 @@ def pass_lines(report: dict) -> list[str]:
     for b, why in (report["environment"].get("inference_only") or {}).items():
         if "backward" in passes:
             lines.append(f"{b}: no backward pass: {why}")
+    return lines
+
+
+def note_lines(report: dict, verbose: bool = False) -> list[str]:
+    """The divergences the dtype explains (never hazards): one line, each note with ``verbose``; and the backends
+    a sweep did not run in a dtype their framework lacks."""
+    notes = report.get("notes") or []
+    lines = []
+    if notes:
+        causes = ", ".join(f"{c} {sum(n['cause'] == c for n in notes)}" for c in sorted({n["cause"] for n in notes}))
+        lines.append(f"{len(notes)} notes on dtypes, not hazards ({causes}): divergences from the float64 reference "
+                     f"that every framework that ran shares, or that the dtype's range explains"
+                     f"{'' if verbose else ' (--verbose lists them)'}")
+        lines += [f"  note: {n['summary']}" for n in notes] if verbose else []
+    for b, lacks in (report["environment"].get("dtypes_lacking") or {}).items():
+        lines += [f"{b}: not run in {d}: {why}" for d, why in lacks.items()]
     return lines
 
 
