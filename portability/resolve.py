@@ -19,6 +19,7 @@ import importlib
 import inspect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from types import ModuleType
 
 ALIASES = {"np": "numpy", "tf": "tensorflow", "jnp": "jax.numpy"}
@@ -140,8 +141,10 @@ def _inside(module: str, packages: tuple[str, ...]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in packages)
 
 
+@lru_cache(maxsize=1)
 def reference_functions() -> dict:
-    """NAME -> function for ``portability.reference.NAME``: functions defined in that package only."""
+    """NAME -> function for ``portability.reference.NAME``: functions defined in that package only. Built once:
+    every reference call (thousands per run, finite differences included) looks a name up here."""
     from portability import reference
 
     return {name: fn for name, fn in vars(reference).items()

@@ -47,7 +47,9 @@ def main(conn, module: str, settings: dict) -> None:
     except Exception as exc:  # a framework that imports but cannot start is reported, not raised
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
-    conn.send(("ready", version))
+    # a plain str: torch.__version__ is a TorchVersion, and unpickling one would import torch in the parent
+    conn.send(("ready", str(version)))
+    _MARKS["ready_cpu_s"] = time.process_time()
     while True:
         try:
             msg = conn.recv()
@@ -148,6 +150,29 @@ def _plain(v):
     return repr(v)
 
 
+_MARKS: dict = {}  # CPU-time marks for a profiled worker (PORTABILITY_PROFILE)
+
+
+def _profiled(run, directory: str) -> None:
+    """Record the worker's CPU time (import + load until ready, then serving) in DIR (benchmarks/profile_run.py
+    sets PORTABILITY_PROFILE=DIR), and with PORTABILITY_PROFILE_CALLS=1 its cProfile stats: one file per process."""
+    import cProfile
+    import json
+    import resource
+
+    prof = cProfile.Profile() if os.environ.get("PORTABILITY_PROFILE_CALLS") else None
+    try:
+        prof.runcall(run) if prof else run()
+    finally:
+        use = resource.getrusage(resource.RUSAGE_SELF)
+        stem = os.path.join(directory, f"{sys.argv[2].rsplit('.', 1)[-1]}-{os.getpid()}")
+        if prof:
+            prof.dump_stats(stem + ".prof")
+        with open(stem + ".json", "w") as f:
+            json.dump({"module": sys.argv[2], "user_s": use.ru_utime, "sys_s": use.ru_stime,
+                       "max_rss_kib": use.ru_maxrss, **_MARKS}, f)
+
+
 def _short(text: str, limit: int = 600) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -162,4 +187,8 @@ if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from multiprocessing.connection import Connection
 
-    main(Connection(int(sys.argv[1])), sys.argv[2], json.loads(sys.argv[3]))
+    conn = Connection(int(sys.argv[1]))
+    if os.environ.get("PORTABILITY_PROFILE"):
+        _profiled(lambda: main(conn, sys.argv[2], json.loads(sys.argv[3])), os.environ["PORTABILITY_PROFILE"])
+    else:
+        main(conn, sys.argv[2], json.loads(sys.argv[3]))
