@@ -6,13 +6,15 @@ A speed change must not change what a run computes. Before/after a change, run t
 
 Compared: every result (status, dtypes, shapes, metrics, message), every pairwise record, every hazard (with its
 recipes and repro snippets), stale known records, the op descriptions and the summary. Ignored: ``timing``, each
-result's ``elapsed_s``, catalog paths' directories (runs from two checkouts), and the environment's timestamp, argv, framework status and compilation cache.
+result's ``elapsed_s``, catalog paths' directories (runs from two checkouts), line numbers in
+error messages' "(at FILE.py:LINE)", and the environment's timestamp, argv, framework status and compilation cache.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 
 IGNORED_ENV = ("generated_at", "argv", "compilation_cache", "framework_status")
@@ -21,13 +23,21 @@ IGNORED_ENV = ("generated_at", "argv", "compilation_cache", "framework_status")
 def _strip(report: dict) -> dict:
     out = {k: v for k, v in report.items() if k != "timing"}
     out["environment"] = {k: v for k, v in report["environment"].items() if k not in IGNORED_ENV}
-    out["results"] = sorted((_key(r), {k: v for k, v in r.items() if k != "elapsed_s"}) for r in report["results"])
+    out["results"] = sorted((_unlined(_key(r)), {k: v for k, v in r.items() if k != "elapsed_s"}) for r in report["results"])
     out["pairwise"] = sorted((_key(p), p) for p in report["pairwise"])
     return out
 
 
 def _key(d: dict) -> str:
     return json.dumps({k: v for k, v in d.items() if k != "elapsed_s"}, sort_keys=True, default=str)
+
+
+_AT_LINE = re.compile(r"\(at ([\w.]+\.py):\d+\)")
+
+
+def _unlined(text: str) -> str:
+    """An error message's "(at jax_.py:138)" without the line number: editing an adapter moves its lines."""
+    return _AT_LINE.sub(r"(at \1)", text)
 
 
 def _walk(a, b, path: str, out: list, limit: int = 20):
@@ -42,11 +52,14 @@ def _walk(a, b, path: str, out: list, limit: int = 20):
                     out.append(f"{path}.{k}: {a[k]!r} != {b[k]!r}")
             else:
                 _walk(a[k], b[k], f"{path}.{k}", out, limit)
-    elif isinstance(a, list) and isinstance(b, list):
+    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         if len(a) != len(b):
             out.append(f"{path}: {len(a)} items before, {len(b)} after")
         for i, (x, y) in enumerate(zip(a, b)):
             _walk(x, y, f"{path}[{i}]", out, limit)
+    elif isinstance(a, str) and isinstance(b, str):
+        if _unlined(a) != _unlined(b):
+            out.append(f"{path}: {a!r:.200} != {b!r:.200}")
     elif a != b and not (isinstance(a, float) and isinstance(b, float) and a != a and b != b):
         out.append(f"{path}: {a!r:.200} != {b!r:.200}")
 

@@ -1,12 +1,13 @@
 """CPU time per process of one `portability run` (not a test): the parent and every framework worker.
 
-usage: .venv/bin/python benchmarks/profile_run.py OUTDIR [--calls] [portability run args...]
+usage: .venv/bin/python benchmarks/profile_run.py OUTDIR [--calls | --calls-parent] [portability run args...]
 
 Each worker writes its own CPU time (user + sys, and the CPU spent until it said "ready": imports and load)
 to OUTDIR/<adapter>-<pid>.json (PORTABILITY_PROFILE); the parent's own CPU time and its children's are read
 with resource.getrusage. With --calls, every process also runs under cProfile (the parent's driving threads
 too) and the top functions by cumulative time are printed per process; cProfile inflates CPU time in
-Python-heavy code (JAX tracing), so take CPU totals from a run without --calls.
+Python-heavy code (JAX tracing), so take CPU totals from a run without --calls. --calls-parent profiles the
+parent only.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ import time
 
 def main() -> None:
     out, args = sys.argv[1], sys.argv[2:]
-    calls = args[:1] == ["--calls"]
+    calls = args[:1] in (["--calls"], ["--calls-parent"])
     if calls:
-        args = args[1:]
+        workers_too, args = args[0] == "--calls", args[1:]
     os.makedirs(out, exist_ok=True)
     for f in glob.glob(os.path.join(out, "*")):
         os.remove(f)
     os.environ["PORTABILITY_PROFILE"] = out
-    if calls:
+    if calls and workers_too:
         os.environ["PORTABILITY_PROFILE_CALLS"] = "1"
     from portability.cli import main as cli_main
 

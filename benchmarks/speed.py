@@ -5,9 +5,15 @@ Peak memory is the largest sum of RSS over the run's process tree (the CLI plus 
 sampled every 50 ms from /proc.
 
 usage: .venv/bin/python benchmarks/speed.py [--repeat N] [--cold] [extra `portability run` args]
+       .venv/bin/python benchmarks/speed.py --overhead [N]
 
 --cold gives every run an empty compilation cache (JAX compiles each call; the default cache makes
 repeated runs cheaper).
+
+--overhead measures the harness's cost per execution on a trivial op (numpy.abs on 64 floats, the NumPy
+backend): N tasks through a real worker (the parent sends the plan and arrays, the worker executes and replies,
+the parent compares the result with the float64 reference), timed from the first outcome to the last, minus the
+bare ``np.abs`` call. It prints the round trip alone and with the parent's comparison.
 """
 
 from __future__ import annotations
@@ -64,8 +70,47 @@ def timed(cmd: list[str]) -> tuple[float, int, int]:
     return time.perf_counter() - start, peak, code
 
 
+def harness_overhead(n: int = 2000) -> None:
+    import timeit
+
+    import numpy as np
+
+    from portability.check import _reference, _result, _shapes, start_pool
+    from portability.inputs import make_inputs
+    from portability.plan import plan_call
+    from portability.runner import Progress, Task, run_backends
+    from portability.spec import load_catalog
+
+    op = next(o for o in load_catalog().ops if o.name == "abs")
+    case = op.cases[0]
+    arrays = make_inputs(case, 0, op.name)
+    reference = _reference(op, case, arrays)
+    api = op.apis_for("numpy")[0]
+    plan = plan_call(op, api, case, "aligned", _shapes(arrays))
+    bare = min(timeit.repeat(lambda: np.abs(arrays["x"]), number=1000, repeat=5)) / 1000
+    for compare in (False, True):
+        stamps = []
+
+        def on_outcome(o, compare=compare):
+            if compare:
+                _result(op, o, reference)
+            stamps.append(time.perf_counter())
+
+        tasks = [Task(i, op.name, case.name, "numpy", api.label, "aligned", plan, op.category) for i in range(n)]
+        with start_pool(["numpy"]) as pool:
+            outcomes, _ = run_backends(pool, {"numpy": tasks}, {(op.name, case.name): arrays}, {"numpy": []}, 60.0,
+                                       Progress({"numpy": n}, False), on_outcome)
+        assert all(o.status == "ok" for o in outcomes), {o.status for o in outcomes}
+        per = (stamps[-1] - stamps[0]) / (n - 1)
+        print(f"harness overhead per execution ({'with' if compare else 'without'} the parent's comparison): "
+              f"{(per - bare) * 1e6:.0f} us ({per * 1e6:.0f} us per task, bare np.abs {bare * 1e6:.1f} us; {n} tasks)")
+
+
 def main() -> None:
     args = sys.argv[1:]
+    if args[:1] == ["--overhead"]:
+        harness_overhead(int(args[1]) if len(args) > 1 else 2000)
+        return
     repeat, cold = 1, False
     if args[:1] == ["--repeat"]:
         repeat, args = int(args[1]), args[2:]

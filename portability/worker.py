@@ -1,7 +1,8 @@
 """One framework's long-lived worker: ``python -m portability.worker FD MODULE SETTINGS`` (never forked).
 
-The parent sends ``("run", task_id, plan, arrays)`` or ``("defaults", requests)``; the worker
-answers with one reply each. A plan with ``wrt`` is a backward pass: its outputs are the gradients
+The parent sends ``("run", task_id, plan, arrays)``, ``("run_many", [(task_id, plan, arrays), ...])`` (one
+reply per call, each sent as soon as the call ran), ``("run_batch", items)`` (one reply) or
+``("defaults", requests)``; the worker answers each. A plan with ``wrt`` is a backward pass: its outputs are the gradients
 of those inputs, in order (None where the framework has none). Framework exceptions become statuses
 here; a crash or hang is seen by the parent (see ``portability.runner``) and never reaches this code.
 """
@@ -59,6 +60,9 @@ def main(conn, module: str, settings: dict) -> None:
             return
         if msg[0] == "run":
             conn.send(run_one(mod, *msg[1:]))
+        elif msg[0] == "run_many":  # one reply per call, sent as soon as it ran
+            for item in msg[1]:
+                conn.send(run_one(mod, *item))
         elif msg[0] == "run_batch":
             conn.send(("batch", run_batch(mod, msg[1])))
         elif msg[0] == "defaults":
