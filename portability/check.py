@@ -376,8 +376,16 @@ def _recipe_builder(op, outcomes: list[Outcome], recipe_outcomes: dict):
     def out(o):
         return o.outputs[0] if o is not None and o.status == "ok" and o.outputs else None
 
+    built: dict[tuple, object] = {}  # an op's hazards (one per parameter) share their API pairs: assessed once
+
     def build(source, target):
         (sb, sa), (tb, ta) = source, target
+        ident = (sb, sa.label, tb, ta.label)
+        if ident not in built:
+            built[ident] = assess_pair(source, target, sb, sa, tb, ta)
+        return built[ident]
+
+    def assess_pair(source, target, sb, sa, tb, ta):
         values = recipe_values(sa, ta)
         key = variant_key(values)
         own = source_values(ta)
