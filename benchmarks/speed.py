@@ -2,7 +2,8 @@
 
 The floor is `python -c "import tensorflow, torch, jax, onnxruntime"`: what any run must pay at least.
 Peak memory is the largest sum of RSS over the run's process tree (the CLI plus its workers),
-sampled every 50 ms from /proc.
+sampled every 50 ms from /proc. CPU time is the tree's user + sys (every waited descendant): on a shared
+machine wall time is noise, CPU time much less so.
 
 usage: .venv/bin/python benchmarks/speed.py [--repeat N] [--cold] [extra `portability run` args]
        .venv/bin/python benchmarks/speed.py --overhead [N]
@@ -52,8 +53,17 @@ def _tree_rss_kib(pid: int) -> int:
     return total
 
 
-def timed(cmd: list[str]) -> tuple[float, int, int]:
+def _children_cpu() -> float:
+    import resource
+
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def timed(cmd: list[str]) -> tuple[float, int, int, float]:
+    """(wall s, peak KiB over the process tree, exit code, CPU s of the whole tree: every waited descendant)."""
     peak = 0
+    cpu0 = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -67,7 +77,7 @@ def timed(cmd: list[str]) -> tuple[float, int, int]:
     t.start()
     code = proc.wait()
     t.join()
-    return time.perf_counter() - start, peak, code
+    return time.perf_counter() - start, peak, code, _children_cpu() - cpu0
 
 
 def harness_overhead(n: int = 2000) -> None:
@@ -122,12 +132,12 @@ def main() -> None:
                "--html", f"{tmp}/r.html", *args]
     timed(floor_cmd)  # warm the file cache once, for both
     for i in range(repeat):
-        floor, floor_mem, _ = timed(floor_cmd)
+        floor, floor_mem, _, floor_cpu = timed(floor_cmd)
         cache = ["--cache-dir", tempfile.mkdtemp(prefix="cold-cache-")] if cold else []
-        run, run_mem, code = timed(run_cmd + cache)
-        print(f"run {i + 1}{' (cold cache)' if cold else ''}: import floor {floor:.2f} s ({floor_mem / 1024:.0f} MiB); "
-              f"portability run {run:.2f} s (exit {code}, peak {run_mem / 1024:.0f} MiB over all processes); "
-              f"ratio {run / floor:.2f}x")
+        run, run_mem, code, run_cpu = timed(run_cmd + cache)
+        print(f"run {i + 1}{' (cold cache)' if cold else ''}: import floor {floor:.2f} s ({floor_mem / 1024:.0f} MiB, "
+              f"{floor_cpu:.1f} CPU-s); portability run {run:.2f} s (exit {code}, peak {run_mem / 1024:.0f} MiB over "
+              f"all processes, {run_cpu:.1f} CPU-s); ratio {run / floor:.2f}x wall, {run_cpu / floor_cpu:.2f}x CPU")
     import json
 
     with open(f"{tmp}/r.json") as f:
