@@ -23,7 +23,8 @@ IGNORED_ENV = ("generated_at", "argv", "compilation_cache", "framework_status")
 def _strip(report: dict) -> dict:
     out = {k: v for k, v in report.items() if k != "timing"}
     out["environment"] = {k: v for k, v in report["environment"].items() if k not in IGNORED_ENV}
-    out["results"] = sorted((_unlined(_key(r)), {k: v for k, v in r.items() if k != "elapsed_s"}) for r in report["results"])
+    out["results"] = sorted((_unlined(_key(r)), {k: v for k, v in r.items() if k != "elapsed_s"})
+                            for r in report["results"])
     out["pairwise"] = sorted((_key(p), p) for p in report["pairwise"])
     return out
 

@@ -2,8 +2,8 @@
 
 The parent sends ``("run", task_id, plan, arrays)``, ``("run_many", [(task_id, plan, arrays), ...])`` (one
 reply per call, each sent as soon as the call ran), ``("run_batch", items)`` (one reply) or
-``("defaults", requests)``; the worker answers each. A plan with ``wrt`` is a backward pass: its outputs are the gradients
-of those inputs, in order (None where the framework has none). Framework exceptions become statuses
+``("defaults", requests)``; the worker answers each. A plan with ``wrt`` is a backward pass: its outputs are
+the gradients of those inputs, in order (None where the framework has none). Framework exceptions become statuses
 here; a crash or hang is seen by the parent (see ``portability.runner``) and never reaches this code.
 """
 
