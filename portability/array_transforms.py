@@ -76,6 +76,30 @@ ARRAY_TRANSFORMS = {
 }
 
 
+# The NumPy line a port writes for each transform, with {0}, {1}, ... the names of its inputs ({args}: all of
+# them): the conversion code of a `weight_layout` finding. tests/test_hazards.py evaluates every template
+# against its function.
+CODE = {
+    "add": "{plus}",
+    "concat0": "np.concatenate([{args}], axis=0)",
+    "stack0": "np.stack([{args}], axis=0)",
+    "swap01": "np.swapaxes({0}, 0, 1)",
+    "add_leading_axis": "{0}[None]",
+    "gates_ifgo_to_iofc": "np.concatenate([np.split({0}, 4)[k] for k in (0, 3, 1, 2)])",
+    "gates_rzn_to_zrh": "np.concatenate([np.split({0}, 3)[k] for k in (1, 0, 2)])",
+    "depthwise_kernel_hwcm": "{0}.reshape({1}.shape[1], -1, *{0}.shape[2:]).transpose(2, 3, 0, 1)",
+    "along_axis_coords": "along_axis_coords({args})",
+}
+# Transforms whose mistake keeps every shape (a silently wrong model, not a loud error): gate blocks of equal
+# size swapped, a channel-multiplier axis split the wrong way round.
+SILENT = ("gates_ifgo_to_iofc", "gates_rzn_to_zrh", "depthwise_kernel_hwcm")
+
+
+def code(transform: str, names: list[str]) -> str:
+    """The NumPy expression of ``transform`` applied to the arrays (or literal values) ``names``."""
+    return CODE[transform].format(*names, args=", ".join(names), plus=" + ".join(names))
+
+
 def derive(derived: dict, arrays: dict) -> dict:
     """The case's arrays plus each derived one, computed in declaration order (later ones may use earlier)."""
     out = dict(arrays)

@@ -64,10 +64,11 @@ def select_backends(names: list[str] | None) -> list[str]:
 
 
 def with_dtypes(op, dtypes: list[str]):
-    """The op with each float case repeated in every extra dtype (`case@float16`); integer inputs stay."""
+    """The op with each float case repeated in every extra dtype (`case@float16`); integer inputs stay. A case
+    that states its `result_dtype` is a dtype case already (a promotion or a default dtype): it is not repeated."""
     extra = []
     for case in op.cases:
-        if case.dtype not in FLOAT_DTYPES:
+        if case.dtype not in FLOAT_DTYPES or case.result_dtype:
             continue
         for dt in dtypes:
             if dt == case.dtype:
@@ -541,20 +542,30 @@ def _result(op, o: Outcome, reference) -> Result:
     worst = None
     for spec, actual, expected in zip(op.outputs, o.outputs, reference):
         tol = tolerance_for(case.dtype, op.tolerance, case.accumulation)
-        want = case.dtype if spec.kind == "float" else str(np.asarray(expected).dtype)
-        m = compare(actual, expected, kind=spec.kind, tol=tol, expected_dtype=want)
+        m = compare(actual, expected, kind=spec.kind, tol=tol, expected_dtype=expected_dtype(case, spec, expected))
         if worst is None or _badness(m) > _badness(worst[0]):
             worst = (m, tol, actual)
     m, tol, actual = worst
+    if m.detail:  # a distribution's summary statistics: what the hazard shows instead of an element
+        base["message"] = m.detail
     return Result(
-        **base, output_dtype=m.actual_dtype, output_shape=list(m.actual_shape), shape_equal=m.shape_equal,
-        dtype_equal=m.dtype_equal, nonfinite_equal=m.nonfinite_equal, nonfinite_detail=m.nonfinite_detail,
+        **base, output_dtype=m.actual_dtype, expected_dtype=m.expected_dtype, output_shape=list(m.actual_shape),
+        shape_equal=m.shape_equal, dtype_equal=m.dtype_equal, nonfinite_equal=m.nonfinite_equal,
+        nonfinite_detail=m.nonfinite_detail,
         max_abs_error=m.max_abs_error, max_rel_error=m.max_rel_error, max_ulp=m.max_ulp,
         mismatch_fraction=m.mismatch_fraction, within_tolerance=m.within_tolerance,
         worst=({"index": list(m.worst_index), "actual": m.worst_actual, "expected": m.worst_expected}
                if m.worst_index is not None else None),
-        rtol=tol.rtol, atol=tol.atol,
+        rtol=None if m.exact else tol.rtol, atol=None if m.exact else tol.atol,  # None: compared exactly
     )
+
+
+def expected_dtype(case, spec, expected) -> str:
+    """The dtype an API's output should have: the case's `result_dtype` where it states one (integer and mixed
+    dtypes, creation ops), else the case dtype for a float output and the reference's dtype for the others."""
+    if case.result_dtype and spec.kind in ("float", "int"):
+        return case.result_dtype
+    return case.dtype if spec.kind in ("float", "distribution") else str(np.asarray(expected).dtype)
 
 
 def _badness(m) -> tuple:

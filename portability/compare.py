@@ -23,6 +23,12 @@ TOLERANCES: dict[str, Tolerance] = {
     "bfloat16": Tolerance(rtol=1.6e-2, atol=1e-5),
 }
 EXACT_KINDS = ("index", "int", "bool")
+# A `distribution` output (a freshly built layer's initial weights) is random: it is compared by the
+# distribution of its values, never element by element. The two-sample Kolmogorov-Smirnov statistic D (the
+# largest gap between the two empirical CDFs) against its critical value at KS_ALPHA for the two sample sizes:
+# samples of one distribution exceed it once in a million comparisons; U(-1/sqrt(fan_in), .) against glorot's
+# wider bound, or N(0, 1) against U(-0.05, 0.05), exceed it by far at a few hundred values.
+KS_ALPHA = 1e-6
 # A half-precision result computed in half precision carries rounding relative to the tensor's scale, not
 # to each element (x - mean cancels to values near 0 whose error is eps * |x|): there atol grows to
 # rtol * max|expected|. Float32 and float64 keep the strict per-element rule.
@@ -55,6 +61,8 @@ class Metrics:
     worst_actual: float | None = None
     worst_expected: float | None = None
     signed_zero_mismatches: int = 0
+    exact: bool = False  # compared without tolerance (integer, index and bool results)
+    detail: str = ""  # distribution outputs: the summary statistics of both samples and the KS verdict
 
 
 def tolerance_for(dtype: str, overrides: dict | None = None, accumulation: int = 1) -> Tolerance:
@@ -94,6 +102,8 @@ def compare(actual, expected, *, kind: str = "float", tol: Tolerance | None = No
     base = dict(actual_shape=tuple(actual.shape), expected_shape=tuple(expected.shape),
                 actual_dtype=str(actual.dtype), expected_dtype=want_dtype,
                 dtype_equal=_dtype_equal(actual, want_dtype, kind))
+    if kind == "distribution":
+        return _compare_distribution(actual, expected, base)
     if actual.shape != expected.shape:
         return Metrics(shape_equal=False, nonfinite_equal=False, nonfinite_detail="", max_abs_error=None,
                        max_rel_error=None, max_ulp=None, mismatch_fraction=None, within_tolerance=False, **base)
@@ -118,7 +128,7 @@ def _compare_exact(actual, expected, base) -> Metrics:
     return Metrics(shape_equal=True, nonfinite_equal=True, nonfinite_detail="",
                    max_abs_error=float(np.nanmax(diff)) if diff.size else 0.0, max_rel_error=None, max_ulp=None,
                    mismatch_fraction=float(bad.mean()) if a.size else 0.0, within_tolerance=not bad.any(),
-                   **worst, **base)
+                   exact=True, **worst, **base)
 
 
 def _compare_float(actual, expected, tol: Tolerance, base) -> Metrics:
@@ -172,6 +182,43 @@ def _compare_finite(actual, expected, a, e, tol: Tolerance, base) -> Metrics:
                    signed_zero_mismatches=signed_zero, **worst, **base)
 
 
+def ks_statistic(a, b) -> float:
+    """The two-sample Kolmogorov-Smirnov statistic: the largest gap between the empirical CDFs of a and b."""
+    a, b = np.sort(_as_f64(a).ravel()), np.sort(_as_f64(b).ravel())
+    if not a.size or not b.size:
+        return 0.0 if a.size == b.size else 1.0
+    points = np.concatenate([a, b])
+    cdf_a = np.searchsorted(a, points, side="right") / a.size
+    cdf_b = np.searchsorted(b, points, side="right") / b.size
+    return float(np.max(np.abs(cdf_a - cdf_b)))
+
+
+def ks_limit(n: int, m: int, alpha: float = KS_ALPHA) -> float:
+    """The critical D for samples of sizes n and m: c(alpha) * sqrt((n + m) / (n * m)) (the asymptotic
+    Kolmogorov distribution), so the tolerance shrinks as the samples grow."""
+    return math.sqrt(-math.log(alpha / 2) / 2) * math.sqrt((n + m) / (n * m)) if n and m else 0.0
+
+
+def _stats(a: np.ndarray) -> str:
+    return f"mean {a.mean():.4g}, std {a.std():.4g}, range [{a.min():.4g}, {a.max():.4g}]" if a.size else "empty"
+
+
+def _compare_distribution(actual, expected, base) -> Metrics:
+    """Same number of values, all finite where the reference's are, and a KS statistic within its limit."""
+    a, e = _as_f64(actual).ravel(), _as_f64(expected).ravel()
+    if a.size != e.size:
+        return Metrics(shape_equal=False, nonfinite_equal=False, nonfinite_detail="", max_abs_error=None,
+                       max_rel_error=None, max_ulp=None, mismatch_fraction=None, within_tolerance=False, **base)
+    finite = bool(np.isfinite(a).all()) == bool(np.isfinite(e).all())
+    d, limit = ks_statistic(a, e), ks_limit(a.size, e.size)
+    within = finite and d <= limit
+    detail = (f"distribution: {_stats(a)} vs the reference's {_stats(e)}; KS D = {d:.3g} "
+              f"({'within' if within else 'beyond'} {limit:.3g} for {a.size} values)")
+    return Metrics(shape_equal=True, nonfinite_equal=finite, nonfinite_detail="" if finite else "non-finite values",
+                   max_abs_error=d, max_rel_error=None, max_ulp=None, mismatch_fraction=None, within_tolerance=within,
+                   detail=detail, **base)
+
+
 def _worst(score: np.ndarray, a: np.ndarray, e: np.ndarray) -> dict:
     idx = np.unravel_index(int(np.argmax(score)), score.shape) if score.ndim else ()
     return {"worst_index": tuple(int(i) for i in idx), "worst_actual": float(a[idx]), "worst_expected": float(e[idx])}
@@ -183,6 +230,11 @@ def pair_metrics(a, b, kind: str, tol: Tolerance) -> tuple[float | None, float |
     The lean sibling of ``compare`` for the many API pairs: same NaN/Inf parity and tolerance rule,
     no per-element worst-case bookkeeping."""
     a, b = np.asarray(a), np.asarray(b)
+    if kind == "distribution":
+        if a.size != b.size:
+            return None, None, False, False
+        d = ks_statistic(a, b)
+        return d, None, d <= ks_limit(a.size, b.size), True
     if a.shape != b.shape:
         return None, None, False, False
     fa, fb = _as_f64(a), _as_f64(b)

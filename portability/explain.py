@@ -5,7 +5,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from portability.frameworks import BACKENDS
-from portability.hazards import effective_defaults
+from portability.hazards import base_label, effective_defaults
 from portability.plan import case_ctx, framework_value
 from portability.recipes import summary as recipe_summary
 from portability.report.terminal import WIDTH, wrap
@@ -43,13 +43,22 @@ def explain(op, report, source: str | None = None, target: str | None = None, wi
         out += table if max(map(len, table)) <= width else [
             t for r in rows for t in wrap(f"{r[0]}: " + ", ".join(f"{p}={v}" for p, v in zip(semantic, r[1:])),
                                            width, "  ", "    ")]
+    changes = [(api, h) for api in op.apis for h in api.history]
+    if changes:  # code written for an older release that leaves the parameter out meant the old default
+        out += ["", "Default history (a port of code written for an older release keeps the old value)"]
+        for api, h in changes:
+            out += wrap(f"{api.framework}:{api.label}: {h.param} defaulted to {h.old!r} before "
+                        f"{h.package or api.framework} {h.version} (now {api.defaults[h.param]!r}); {h.source}",
+                        width, "  ", "    ")
     hazards = report.hazards
     out += ["", f"Hazards ({len(hazards)})"]
     for h in hazards:
         where = " (backward pass)" if h.pass_ == "backward" else ""
         known = f" (known: {h.known_reason})" if h.known else ""
         out += wrap(f"[{h.severity}] {h.kind}{where}{known}: {h.summary}", width, "  ", "    ")
-        if h.fix:
+        if h.conversion:  # the checkpoint conversion, one NumPy line each (as a port writes it)
+            out += ["      convert the torch checkpoint:"] + [f"        {line}" for line in h.conversion]
+        elif h.fix:
             out += wrap(f"fix: {h.fix}", width, "      ", "        ")
     if source and target:
         out += ["", *(t for line in port_advice(op, report, live, source, target)
@@ -97,10 +106,32 @@ def port_advice(op, report, live: dict, source: str, target: str) -> list[str]:
                 same = ", ".join(f"{p}={values[p]!r}" for p in shared)
                 lines.append(f"    -> {dst.label}: " + (f"no arguments needed: both default to {same}" if shared else
                                                          "no semantic default to carry over"))
+    lines += _translations(op, report, source, target)
     for h in report.hazards:
-        if target in h.frameworks and h.kind != "default_argument_mismatch":
+        if target in h.frameworks and h.kind not in ("default_argument_mismatch", "argument_convention"):
             where = " (backward pass)" if h.pass_ == "backward" else ""
             lines.append(f"  also for {target}: [{h.severity}] {h.kind}{where}: {h.summary}")
+    return lines
+
+
+def _translations(op, report, source: str, target: str) -> list[str]:
+    """For each parameter the two frameworks write in different conventions: the code per pair of APIs."""
+    from portability.conventions import convention_of, translation
+
+    lines = []
+    for h in report.hazards:
+        if h.kind != "argument_convention" or source not in h.frameworks or target not in h.frameworks:
+            continue
+        named = {(a.split(":", 1)[0], base_label(a.split(":", 1)[1])) for a in h.apis}  # Pad@18 is Pad
+        pairs = [(s, d) for s in _apis_of(op, source) for d in _apis_of(op, target)
+                 if (source, s.label) in named and (target, d.label) in named]
+        for s, d in pairs:
+            src, dst = convention_of(s, h.param), convention_of(d, h.param)
+            if src[1] == dst[1]:
+                continue
+            checked = " (checked on every case of this run)" if h.fix_verified else ""
+            lines.append(f"  `{h.param}` from {s.label} to {d.label}{checked}:")
+            lines += [f"      {line}" for line in translation(src, dst).splitlines()]
     return lines
 
 

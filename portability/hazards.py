@@ -24,13 +24,15 @@ from portability.transforms import UnsupportedValue
 BACKWARD_KINDS = ("gradient_divergence", "gradient_nonfinite", "gradient_unsupported")
 HAZARD_KINDS = (
     "numeric_divergence", "default_argument_mismatch", "unsupported", "shape_mismatch", "dtype_mismatch",
-    "nonfinite_mismatch", "error", "crash", "timeout", "default_drift", "opset_drift", *BACKWARD_KINDS,
+    "nonfinite_mismatch", "error", "crash", "timeout", "default_drift", "opset_drift", "argument_convention",
+    "weight_layout", *BACKWARD_KINDS,
 )
 SEVERITY = {
     "numeric_divergence": "high", "shape_mismatch": "high", "nonfinite_mismatch": "high", "crash": "high",
     "dtype_mismatch": "medium", "unsupported": "medium", "error": "medium", "timeout": "medium",
     "default_drift": "low", "opset_drift": "high", "gradient_divergence": "high", "gradient_nonfinite": "high",
-    "gradient_unsupported": "medium",
+    "gradient_unsupported": "medium", "argument_convention": "medium",
+    "weight_layout": "low",  # medium where a mistake keeps every shape (gate order, channel multiplier)
 }
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 FAULTS = ("crash", "timeout")  # the call never finished: nothing was measured
@@ -97,6 +99,8 @@ def classify(op, results: list[Result], pairwise: list[Pairwise], live: dict) ->
     hazards = _outcome_hazards(op, forward)
     hazards += _default_hazards(op, forward, forward_pairs, live)
     hazards += _opset_drift(op, forward, forward_pairs)
+    hazards += _convention_hazards(op, forward)
+    hazards += _weight_layout_hazards(op, forward)
     hazards += _backward_hazards(op, mine, [pw for pw in pairwise if pw.op == op.name and pw.pass_ == "backward"])
     hazards.sort(key=lambda h: (SEVERITY_ORDER[h.severity], h.pass_, h.kind, h.apis))
     return [_with_checked_alternative(h, forward) for h in _mark_known(op, hazards, mine)]
@@ -188,8 +192,9 @@ def _outcome_hazard(op, kind: str, backend: str, label: str, rs: list[Result]) -
                    f"not the reference's shape")
         fix = "Reshape explicitly or pass the shape-controlling arguments (keepdims, padding, ceil_mode)."
     elif kind == "dtype_mismatch":
-        summary = f"{op.name}: {where} returns {worst.output_dtype}, not {worst.dtype}"
-        fix = f"Cast the result back to {worst.dtype} explicitly."
+        want = worst.expected_dtype or worst.dtype
+        summary = f"{op.name}: {where} returns {worst.output_dtype}, not {want}"
+        fix = f"Cast the result to {want} explicitly (or pass the API's dtype argument, where it has one)."
     elif kind == "unsupported":
         summary = f"{op.name}: {where} is unsupported: {rs[0].message}"
         declared = any(a.unsupported and a.label == label for a in op.apis)
@@ -429,6 +434,62 @@ def op_type(op, label: str) -> str:
     return next((a.call for a in op.apis if a.framework == "onnx" and base_label(a.label) == label), label)
 
 
+def _convention_hazards(op, results: list[Result]) -> list[Hazard]:
+    """One per parameter that the APIs this run executed write in more than one convention
+    (portability.conventions): each convention with its APIs and the value of the op's first case, and the code
+    that translates. Known by construction (the conventions cite their docs); its fix is verified when every API
+    so called matched the reference wherever it ran."""
+    from portability.conventions import convention_of, describe
+
+    ran = {(r.framework, r.api) for r in results if r.status not in NOT_FINDINGS}
+    apis = [(b, a) for a in op.apis for b in _backends(a) if (b, a.label) in ran]
+    ctx = case_ctx(op.cases[0])
+    hazards = []
+    for p in op.params:
+        groups: dict = defaultdict(list)  # convention (None: the canonical value) -> [(backend, api, arg name)]
+        for backend, api in apis:
+            found = convention_of(api, p)
+            if found is not None:
+                groups[found[1]].append((backend, api, found[0]))
+        if len(groups) < 2:
+            continue
+        canonical = next(c.canonical for c in groups if c is not None)
+        parts = []
+        for conv, members in groups.items():
+            backend, api, arg = members[0]
+            parts.append(f"{describe(conv, canonical)} in {', '.join(api_id(b, a.label) for b, a, _ in members)} "
+                         f"(first case: {arg}={_convention_value(api, p, ctx)!r})")
+        ids = tuple(api_id(b, a.label) for members in groups.values() for b, a, _ in members)
+        mine = [r for r in results if r.mode == "aligned" and api_id(r.framework, r.api) in ids and r.status == "ok"]
+        checked = {api_id(r.framework, r.api) for r in mine}
+        verified = set(ids) <= checked and all(r.shape_equal and r.within_tolerance is not False
+                                               and r.nonfinite_equal is not False for r in mine)
+        sources = list(dict.fromkeys(c.source for c in groups if c is not None))
+        hazards.append(Hazard(
+            op=op.name, kind="argument_convention",
+            frameworks=tuple(dict.fromkeys(b for members in groups.values() for b, _, _ in members)),
+            apis=ids, severity=SEVERITY["argument_convention"], param=p,
+            summary=(f"{op.name}: `{p}` is written in {len(groups)} conventions, so a value copied from one API to "
+                     f"another means something else (or fails): " + "; ".join(parts)),
+            fix=("Translate the value (portability explain OP --from A --to B shows the code for one pair). "
+                 + ("This run called every API with its translation of each case's value, and each matched the "
+                    "reference wherever it ran." if verified else
+                    "Not every API so called matched the reference on this run: see its other hazards.")),
+            fix_verified=verified, known=True, known_source=", ".join(sources),
+            known_reason="argument conventions documented by each framework (portability.conventions)"))
+    return hazards
+
+
+def _convention_value(api, p: str, ctx):
+    """What ``api`` receives for parameter ``p`` in the context ``ctx`` (a mapped param or a positional one)."""
+    from portability.transforms import TRANSFORMS
+
+    if p in api.params:
+        return framework_value(api.params[p], ctx.params[p], ctx)
+    arg = next(a for a in api.args if isinstance(a, dict) and a.get("param") == p)
+    return TRANSFORMS[arg["transform"]](ctx.params[p], ctx) if arg.get("transform") else ctx.params[p]
+
+
 def _default_hazards(op, results, pairwise, live) -> list[Hazard]:
     """Defaults of the APIs this run executed (a framework not selected or not installed is out of scope)."""
     hazards = []
@@ -455,6 +516,36 @@ def _default_hazards(op, results, pairwise, live) -> list[Hazard]:
         if len(distinct) < 2:
             continue
         hazards.append(_default_mismatch(op, p, having, table, results, pairwise))
+    return hazards
+
+
+def _weight_layout_hazards(op, results: list[Result]) -> list[Hazard]:
+    """One per API that ran and takes the torch checkpoint's weights rearranged (`layout:` on a weight, or a
+    `derive:` from one): the finding is the conversion itself, as the NumPy lines a port writes. A pure
+    transpose is low (most mistakes change a shape and fail loudly); a gate reorder or a channel-multiplier
+    reshape is medium (a mistake keeps every shape: a silently wrong model)."""
+    from portability.weight_layout import conversion, converted, silent, steps, weight_inputs
+
+    weights = weight_inputs(op)
+    if not weights:
+        return []
+    ran = {(r.framework, r.api) for r in results if r.status not in NOT_FINDINGS}
+    found: dict[tuple, tuple] = {}  # (framework, label without @opset, lines) -> (api, ids): one per API, not per opset
+    for api in op.apis:
+        ids = tuple(api_id(b, api.label) for b in _backends(api) if (b, api.label) in ran)
+        lines = conversion(op, api, weights) if ids else ()
+        if lines:
+            key = (api.framework, base_label(api.label), lines)
+            found[key] = (found[key][0] if key in found else api, found.get(key, (None, ()))[1] + ids)
+    hazards = []
+    for (_, label, lines), (api, ids) in found.items():
+        hazards.append(Hazard(
+            op=op.name, kind="weight_layout", frameworks=tuple(dict.fromkeys(i.split(":", 1)[0] for i in ids)),
+            apis=ids, severity="medium" if silent(api) else "low",
+            summary=(f"{op.name}: {label} takes the torch checkpoint's {', '.join(converted(api, weights))} in "
+                     f"another arrangement ({', '.join(steps(api, weights))}): a port converts them"),
+            fix="Convert the checkpoint: " + "; ".join(line.split("  #")[0] for line in lines),
+            conversion=lines))
     return hazards
 
 
@@ -548,12 +639,17 @@ def explicit_call(api, p: str, value, op) -> str | None:
         args = f"{amap.name}={fw!r}"
     if api.framework == "onnx":
         return f"ONNX {api.call} attribute {args}"
+    if (amap.name or "").startswith("call."):  # a layer's call kwarg; torch's call mode is module.train(mode)
+        name = amap.name.split(".", 1)[1]
+        if api.framework == "torch" and name == "training":
+            return f"{api.label}(...).train({fw!r})"
+        return f"{api.label}(...)(x, {name}={fw!r})"
     return f"{api.label}(..., {args})"
 
 
 # Hazards about an API's default rather than about a case: one per parameter, their `cases` only say
 # where the effect showed. They are never split per case, nor keyed per case in a diff.
-_DEFAULT_KINDS = ("default_argument_mismatch", "default_drift")
+_DEFAULT_KINDS = ("default_argument_mismatch", "default_drift", "argument_convention")
 
 
 def per_case(kind: str) -> bool:
@@ -564,7 +660,7 @@ def per_case(kind: str) -> bool:
 def hazard_mode(kind: str) -> str | None:
     """The mode a hazard of this kind is seen in: outcomes in aligned mode, default mismatches in
     defaults mode; a default drift is read from a signature, in no mode."""
-    return {"default_argument_mismatch": "defaults", "default_drift": None}.get(kind, "aligned")
+    return {"default_argument_mismatch": "defaults", "default_drift": None, "argument_convention": None}.get(kind, "aligned")
 
 
 def base_case(case: str) -> str:

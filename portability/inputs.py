@@ -24,8 +24,11 @@ class Generator:
 
 def literal(value) -> str:
     """Python source for a plain value; NaN and infinities as float('nan') / float('inf'), which a bare
-    repr would print as an undefined name."""
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+    repr would print as an undefined name. A NaN keeps its sign bit (-float('nan')): YAML's `.nan` and x86's
+    0/0 are negative NaNs, and XLA's sort and top_k order NaN by that bit."""
+    if isinstance(value, float) and value != value:
+        return "-float('nan')" if math.copysign(1.0, value) < 0 else "float('nan')"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
         return f"float({repr(value)!r})"
     if isinstance(value, list):
         return "[" + ", ".join(literal(v) for v in value) + "]"

@@ -369,10 +369,14 @@ class _ColumnView:
 
 
 def _threshold(ra: dict, rb: dict) -> float | None:
-    """How far the max abs error may move before the outputs count as changed: atol + rtol * |reference|."""
+    """How far the max abs error may move before the outputs count as changed: atol + rtol * |reference|
+    (0 for a result compared exactly: an ok result without tolerances is an integer, index or bool one)."""
     tols = [(r.get("atol"), r.get("rtol"), (r.get("worst") or {}).get("expected")) for r in (ra, rb)]
     best = None
     for atol, rtol, expected in tols:
+        if atol is None and rtol is None:
+            best = 0.0 if best is None else best
+            continue
         if not isinstance(atol, (int, float)) or not isinstance(rtol, (int, float)):
             continue
         mag = abs(expected) if isinstance(expected, (int, float)) and math.isfinite(expected) else 0.0

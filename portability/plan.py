@@ -20,6 +20,7 @@ from portability.spec import PASSES
 from portability.transforms import TRANSFORMS, Ctx, NotExpressible, UnsupportedValue
 
 MODES = ("aligned", "defaults")
+CALL_PREFIX = "call."  # a parameter mapped to `call.NAME` is a layer call kwarg
 __all__ = ["MODES", "PASSES", "CallPlan", "plan_call", "api_wrt", "differentiated", "cotangent_name"]
 
 
@@ -68,6 +69,7 @@ class CallPlan:
     reads: tuple = ()  # outputs read back after the call: inputs updated in place, or layer attributes
     wrt: tuple = ()  # backward pass: the canonical inputs to differentiate (empty: the forward pass)
     float_outputs: tuple = ()  # backward pass: True for each output the cotangents weight (float outputs)
+    output_stack: int | None = None  # the returned tuple of arrays is stacked on this axis into the one output
 
     @property
     def pass_(self) -> str:
@@ -116,7 +118,8 @@ def plan_call(op, api, case, mode: str, shapes: dict, pass_: str = "forward") ->
     """Plan one call; an unsupported value becomes a plan that carries the reason instead of args.
     ``pass_="backward"`` plans its vector-Jacobian product with respect to ``api_wrt``."""
     base = dict(backend_key=api.framework, call=api.call, label=api.label, kind=api.kind, reads=api.reads,
-                outputs=api.outputs, n_outputs=len(op.outputs), opset=api.opset, output_squeeze=api.output_squeeze)
+                outputs=api.outputs, n_outputs=len(op.outputs), opset=api.opset, output_squeeze=api.output_squeeze,
+                output_stack=api.output_stack)
     if pass_ == "backward":
         base |= dict(wrt=api_wrt(op, api, case), float_outputs=tuple(o.kind == "float" for o in op.outputs))
     if api.unsupported:
@@ -141,6 +144,10 @@ def plan_call(op, api, case, mode: str, shapes: dict, pass_: str = "forward") ->
     except NotExpressible as exc:
         return _unsupported(base, str(exc), not_expressible=True)
     constants = {k: _constant(v, shapes) for k, v in api.constants.items()}
+    # `call.NAME` maps a parameter to the layer's call, not its constructor (Keras `training`; torch's adapter
+    # turns a `training` call kwarg into nn.Module.train(mode)); omitted in defaults mode like any other.
+    call_params = {k.split(".", 1)[1]: v.value for k, v in params.items() if k.startswith(CALL_PREFIX)}
+    params = {k: v for k, v in params.items() if not k.startswith(CALL_PREFIX)}
     kwargs = {k: Input(v) for k, v in api.kwargs.items()} | constants | params
     layouts = {name: permutation(lay) for name, lay in api.layout.items()}
     for name, perm in layouts.items():
@@ -148,7 +155,7 @@ def plan_call(op, api, case, mode: str, shapes: dict, pass_: str = "forward") ->
             return _unsupported(base, f"{api.label} takes {name} in layout {api.layout[name]} "
                                       f"({len(perm)}-D); this case gives it {len(shapes[name])}-D")
     out_perm = inverse(permutation(api.output_layout)) if api.output_layout is not None else None
-    return CallPlan(**base, args=args, kwargs=kwargs, call_kwargs=dict(api.call_kwargs), weights=dict(api.weights),
+    return CallPlan(**base, args=args, kwargs=kwargs, call_kwargs=dict(api.call_kwargs) | call_params, weights=dict(api.weights),
                     derive=_derive(api.derive, case.params), layouts=layouts, output_perm=out_perm, omitted=omitted)
 
 

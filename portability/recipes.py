@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from portability.hazards import _same, api_id, effective_defaults
-from portability.plan import case_ctx, framework_value, plan_call
+from portability.plan import CALL_PREFIX, case_ctx, framework_value, plan_call
 from portability.transforms import UnsupportedValue, needs_of
 
 RECIPE_MODE = "recipe"  # the mode of recipe tasks; a task's `variant` says which source defaults it takes
@@ -105,14 +105,25 @@ def recipe_text(op, source_api, target_api, values: dict) -> tuple[dict, str, st
         reads = [r.split(":", 1)[1] for alts in (needs_of(amap.transform).requires if amap.transform else ())
                  for r in alts if r.startswith("param:")]
         per_case += [q for q in ([p] if p in passed else []) + reads if q in case.params]
-    written = ", ".join(f"{k}={val!r}" for k, val in args.items())
+    written = ", ".join(f"{k}={val!r}" for k, val in args.items() if not k.startswith(CALL_PREFIX))
     if target_api.framework == "onnx":
         call = f"ONNX {target_api.call} with attributes {written}" if written else f"ONNX {target_api.call}"
     else:
         call = f"{target_api.label}(..., {written})" if written else f"{target_api.label}(...)"
+        call += _call_part(target_api, {k[len(CALL_PREFIX):]: v for k, v in args.items() if k.startswith(CALL_PREFIX)})
     if per_case:
         call += " [for " + ", ".join(f"{q}={case.params[q]!r}" for q in dict.fromkeys(per_case)) + "]"
     return args, call, "; ".join(notes)
+
+
+def _call_part(api, call_kwargs: dict) -> str:
+    """A layer's call kwargs after its construction: torch's call mode is module.train(mode)."""
+    part = ""
+    if api.framework == "torch" and "training" in call_kwargs:
+        part += f".train({call_kwargs.pop('training')!r})"
+    if call_kwargs:
+        part += f"(x, {', '.join(f'{k}={v!r}' for k, v in call_kwargs.items())})"
+    return part
 
 
 def assess(op, source: tuple, target: tuple, source_outputs: dict, target_outputs: dict, metric,

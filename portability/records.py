@@ -25,6 +25,7 @@ class Result:
     dtype: str  # the case dtype
     message: str = ""
     output_dtype: str | None = None
+    expected_dtype: str | None = None  # the dtype the output should have (the case's, or its result_dtype)
     output_shape: list | None = None
     shape_equal: bool | None = None
     dtype_equal: bool | None = None
@@ -83,3 +84,4 @@ class Hazard:
     recipes: tuple = ()  # portability.recipes.Recipe, one per (source -> target) port (default mismatches)
     fix_verified: bool | None = None  # every recipe ran and made its target agree with its source
     pass_: str = "forward"  # the pass it was found in: part of its identity
+    conversion: tuple = ()  # weight_layout: the NumPy lines that turn the torch checkpoint into this API's weights

@@ -81,7 +81,10 @@ def snippet(backend: str, plan, case, seed: int, op_name: str, call_only: bool =
     lines = _preamble(backend, plan, case, seed, op_name) + body
     if plan.reads:  # outputs read back after the call (torch.from_numpy shares memory with the array)
         owner = "layer." if plan.kind == "layer" else ""
-        lines.append(f"out = [{', '.join(owner + r for r in plan.reads)}]")
+        tail = ".detach()" if plan.kind == "layer" and backend == "torch" else ""  # a parameter requires grad
+        lines.append(f"out = [{', '.join(owner + r + tail for r in plan.reads)}]")
+    if plan.output_stack is not None:
+        lines.append(f"# the checker stacks the returned arrays: np.stack(out, axis={plan.output_stack})")
     if plan.output_squeeze is not None:
         lines.append(f"# the checker drops axis {plan.output_squeeze} (size 1) of the outputs first")
     if plan.output_perm:
@@ -130,7 +133,7 @@ def _backward_snippet(backend: str, plan, case, seed: int, op_name: str, shapes:
         if plan.kind == "layer":
             lines += _layer_setup(plan, backend)
             lines.append(f"out = layer({', '.join(_expr(a, plan, backend, bound) for a in plan.args)}"
-                         f"{''.join(f', {k}={literal(v)}' for k, v in plan.call_kwargs.items())})")
+                         f"{''.join(f', {k}={literal(v)}' for k, v in _call_kwargs(plan, backend).items())})")
         else:
             lines.append(f"out = {_call_text(plan, backend, bound)}")
         lines.append(f"grads = torch.autograd.grad({ys}, [{', '.join(sources)}], "
@@ -142,7 +145,7 @@ def _backward_snippet(backend: str, plan, case, seed: int, op_name: str, shapes:
         if plan.kind == "layer":
             lines += _layer_setup(plan, backend)
             call = (f"out = layer({', '.join(_expr(a, plan, backend, bound) for a in plan.args)}"
-                    f"{''.join(f', {k}={literal(v)}' for k, v in plan.call_kwargs.items())})")
+                    f"{''.join(f', {k}={literal(v)}' for k, v in _call_kwargs(plan, backend).items())})")
         lines += ["with tf.GradientTape(watch_accessed_variables=False) as tape:",
                   *[f"    tape.watch({src})" for src in sources], f"    {call}",
                   f"grads = tape.gradient({ys}, [{', '.join(sources)}], "
@@ -175,11 +178,21 @@ def gradient_labels(plan) -> list[str]:
     return inputs + [n for _, n in weights]
 
 
+def _call_kwargs(plan, backend: str) -> dict:
+    """A layer's call kwargs as written: torch's `training` is the module's mode, not an argument."""
+    return {k: v for k, v in plan.call_kwargs.items() if not (backend == "torch" and k == "training")}
+
+
+def _torch_mode(plan) -> str:
+    """A torch module runs as built (training mode) unless the plan sets its mode, as the adapter does."""
+    return f".train({bool(plan.call_kwargs['training'])})" if "training" in plan.call_kwargs else ""
+
+
 def _layer_setup(plan, backend: str) -> list[str]:
     """The layer built and its weights set (the call itself comes after, where gradients are recorded)."""
     ctor = ", ".join(f"{k}={_expr(v, plan, backend)}" for k, v in plan.kwargs.items())
     if backend == "torch":
-        lines = [f"layer = {_target(plan.call)}({ctor}).eval()", "with torch.no_grad():"]
+        lines = [f"layer = {_target(plan.call)}({ctor}){_torch_mode(plan)}", "with torch.no_grad():"]
         lines += [f"    layer.{attr}.copy_({_expr(Input(name), plan, backend)})" for attr, name in plan.weights.items()]
         return lines if plan.weights else lines[:1]
     first = _expr(plan.args[0], plan, backend) if plan.args else "x"
@@ -190,9 +203,9 @@ def _layer_setup(plan, backend: str) -> list[str]:
 def _layer_lines(plan, backend: str) -> list[str]:
     args = ", ".join(_expr(a, plan, backend) for a in plan.args)
     ctor = ", ".join(f"{k}={_expr(v, plan, backend)}" for k, v in plan.kwargs.items())
-    call_kw = "".join(f", {k}={literal(v)}" for k, v in plan.call_kwargs.items())
+    call_kw = "".join(f", {k}={literal(v)}" for k, v in _call_kwargs(plan, backend).items())
     if backend == "torch":
-        lines = [f"layer = {_target(plan.call)}({ctor}).eval()", "with torch.no_grad():"]
+        lines = [f"layer = {_target(plan.call)}({ctor}){_torch_mode(plan)}", "with torch.no_grad():"]
         for attr, name in plan.weights.items():
             lines.append(f"    layer.{attr}.copy_({_expr(Input(name), plan, backend)})")
         lines.append(f"    out = layer({args}{call_kw})")

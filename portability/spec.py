@@ -21,9 +21,11 @@ from portability.errors import CatalogError
 from portability.frameworks import BACKENDS, CATALOG_KEYS
 
 DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
+RESULT_DTYPES = DTYPES + ("uint16", "uint32", "uint64")  # what a result may widen to (NumPy sums uint8 in uint64)
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 PASSES = ("forward", "backward")  # forward: the op's outputs; backward: their vector-Jacobian product
-OUTPUT_KINDS = ("float", "index", "int", "bool")
+# distribution: random values (a layer's initial weights), compared by their distribution (portability.compare)
+OUTPUT_KINDS = ("float", "index", "int", "bool", "distribution")
 API_KINDS = ("function", "layer")
 MAX_RANK = 8
 MAX_ELEMENTS = 2**24  # per input, by default: a catalog cannot ask for gigabytes (--max-elements raises it)
@@ -54,6 +56,9 @@ class CaseSpec:
     params: dict  # canonical parameter values for this case (op defaults + case overrides)
     dtype: str
     accumulation: int  # length of the longest float sum per output element; widens tolerances
+    # The dtype every API's outputs are expected in (integer and mixed-dtype cases: mean of int32 is float64);
+    # None: the case dtype for float outputs, the reference's dtype for int outputs.
+    result_dtype: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,19 @@ class ArgMap:
     name: str | None  # framework argument name; None when the transform returns several kwargs
     transform: str | None = None  # a name in portability.transforms.TRANSFORMS
     values: dict | None = None  # canonical value -> framework value
+    implicit: bool = field(default=False, compare=False)  # unwritten: the parameter passes under its own name
+
+
+@dataclass(frozen=True)
+class DefaultChange:
+    """A default the framework changed in a past release: code written for an older release that leaves the
+    parameter out relied on ``old`` (canonical terms); from ``version`` on it gets the API's current default."""
+
+    param: str  # canonical parameter, documented under the API's `defaults:`
+    version: str  # the first release with the current default ("0.4.0", "2.0.0")
+    old: Any  # the default before that release
+    source: str  # release notes or docs that say so
+    package: str | None = None  # the package whose version it is, where not the framework's own (keras)
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,7 @@ class ApiSpec:
     layout: dict = field(default_factory=dict)  # canonical input -> named layout or permutation
     output_layout: Any = None  # named layout or permutation applied to outputs (inverted)
     output_squeeze: int | None = None  # a size-1 axis removed from outputs first (ONNX RNNs' num_directions)
+    output_stack: int | None = None  # the returned tuple of arrays stacked on this axis into the one output (np.nonzero)
     weights: dict = field(default_factory=dict)  # layer attribute -> canonical input
     derive: dict = field(default_factory=dict)  # new input -> (array transform, source inputs): checkpoint conversion
     outputs: tuple | None = None  # which returned items are the op's outputs (indices or index paths), in op order
@@ -98,6 +117,7 @@ class ApiSpec:
     not_expressible: str | None = None  # the framework has it, this checker cannot express the call yet: why
     sources: tuple = ()
     ignores: dict = field(default_factory=dict)  # reference only: param -> why its outputs do not depend on it
+    history: tuple = ()  # DefaultChange: defaults changed in past releases
 
 
 @dataclass(frozen=True)
@@ -229,15 +249,10 @@ class _Where:
         return tuple(value)
 
 
-_OP_KEYS = {
-    "name", "category", "summary", "sources", "params", "dtype", "inputs", "cases", "outputs",
-    "reference", "apis", "tolerance", "accumulation", "known", "differentiable",
-}
-_API_KEYS = {
-    "call", "label", "kind", "args", "kwargs", "params", "constants", "call_kwargs", "fixed", "defaults",
-    "layout", "output_layout", "output_squeeze", "weights", "derive", "outputs", "opset", "unsupported", "sources",
-    "ignores", "not_expressible", "reads",
-}
+def _keys(section: str) -> set[str]:
+    from portability.catalog_format import keys_of
+
+    return keys_of(section)
 
 
 def load_catalog(paths: list[str | Path] | None = None, max_elements: int = MAX_ELEMENTS) -> Catalog:
@@ -254,11 +269,12 @@ def load_catalog(paths: list[str | Path] | None = None, max_elements: int = MAX_
         raise CatalogError(paths[0] if paths else DEFAULT_CATALOG, None, None, "no catalog files found")
     ops: list[OpSpec] = []
     seen: dict[str, str] = {}
+    entries: dict[str, dict] = {}  # op name -> its resolved entry, for `like:`
     hashes = []
     for f in files:
         raw = f.read_bytes()
         hashes.append((str(f), hashlib.sha256(raw).hexdigest()))
-        for op in _load_file(f, raw):
+        for op in _load_file(f, raw, entries):
             if op.name in seen:
                 raise CatalogError(f, op.name, "name", f"duplicate op (first defined in {seen[op.name]})")
             seen[op.name] = str(f)
@@ -267,7 +283,7 @@ def load_catalog(paths: list[str | Path] | None = None, max_elements: int = MAX_
     return Catalog(tuple(ops), tuple(hashes))
 
 
-def _load_file(path: Path, raw: bytes) -> list[OpSpec]:
+def _load_file(path: Path, raw: bytes, entries: dict) -> list[OpSpec]:
     where = _Where(str(path))
     try:
         doc = yaml.load(raw, Loader=_Loader)
@@ -276,17 +292,47 @@ def _load_file(path: Path, raw: bytes) -> list[OpSpec]:
         line = f" (line {mark.line + 1})" if mark else ""
         where.fail(f"not valid YAML{line}: {getattr(exc, 'problem', exc)}")
     doc = where.mapping(doc, {"ops"}, {"ops"})
-    entries = where.at("ops").typed(doc["ops"], list, "a list of ops")
-    return [_load_op(_Where(str(path), None, f"ops.{i}"), entry) for i, entry in enumerate(entries)]
+    items = where.at("ops").typed(doc["ops"], list, "a list of ops")
+    ops = []
+    for i, entry in enumerate(items):
+        entry = _resolve_like(_Where(str(path), None, f"ops.{i}"), entry, entries)
+        op = _load_op(_Where(str(path), None, f"ops.{i}"), entry)
+        entries.setdefault(op.name, entry)
+        ops.append(op)
+    from portability.catalog_format import file_problem
+
+    problem = file_problem(raw, doc)  # the published schema agrees with the checks above, or says where not
+    if problem is not None:
+        index, key, message = problem
+        name = items[index].get("name") if index is not None and isinstance(items[index], dict) else None
+        raise CatalogError(path, name, key or None, f"{message} (catalog.schema.json)")
+    return ops
+
+
+def _resolve_like(where: _Where, entry, entries: dict):
+    """`like: OP` starts from OP's entry (loaded before this one); the keys given replace its keys."""
+    if not isinstance(entry, dict) or "like" not in entry:
+        return entry
+    if isinstance(entry.get("name"), str):
+        where = _Where(where.path, entry["name"])
+    base = entries.get(where.at("like").typed(entry["like"], str, "an op name"))
+    if base is None:
+        where.at("like").fail(f"no op named {entry['like']!r} is loaded before this one (files load in name order)")
+    import copy
+
+    return copy.deepcopy(base) | {k: v for k, v in entry.items() if k != "like"}
 
 
 def _load_op(where: _Where, entry) -> OpSpec:
     if isinstance(entry, dict) and isinstance(entry.get("name"), str):
         where = _Where(where.path, entry["name"])
-    where.mapping(entry, _OP_KEYS, {"name", "category", "summary", "apis", "reference"})
+    where.mapping(entry, _keys("op"), {"name", "category", "summary", "apis", "reference"})
     name = where.at("name").typed(entry["name"], str, "a string")
     params = _load_params(where.at("params"), entry.get("params", {}))
     dtype = _dtype(where.at("dtype"), entry.get("dtype", "float32"))
+    result_dtype = entry.get("result_dtype")
+    if result_dtype is not None:
+        _dtype(where.at("result_dtype"), result_dtype, RESULT_DTYPES)
     outputs = _load_outputs(where.at("outputs"), entry.get("outputs", ["out"]))
     base_inputs = where.at("inputs").typed(entry.get("inputs", {}), dict, "a mapping of inputs")
     accumulation = entry.get("accumulation")
@@ -294,26 +340,29 @@ def _load_op(where: _Where, entry) -> OpSpec:
     where.at("cases").typed(cases_raw, list, "a list of cases")
     if not cases_raw:
         where.at("cases").fail("an op needs at least one case")
-    cases = tuple(
-        _load_case(where.at(f"cases.{i}"), c, params, dtype, base_inputs, accumulation) for i, c in enumerate(cases_raw)
-    )
+    cases = tuple(_load_case(where.at(f"cases.{i}"), c, params, dtype, base_inputs, accumulation, result_dtype)
+                  for i, c in enumerate(cases_raw))
     input_names = {i.name for c in cases for i in c.inputs}
+    ordered_inputs = tuple(dict.fromkeys([*base_inputs, *(n for c in cases_raw for n in c.get("inputs") or {})]))
     tol, reason = _load_tolerance(where.at("tolerance"), entry.get("tolerance"))
     apis_raw = where.at("apis").mapping(entry["apis"], set(CATALOG_KEYS))
     apis: list[ApiSpec] = []
     for key, items in apis_raw.items():
         items = items if isinstance(items, list) else [items]
         for i, item in enumerate(items):
-            apis.append(_load_api(where.at(f"apis.{key}.{i}"), key, item, params, input_names))
+            apis.append(_load_api(where.at(f"apis.{key}.{i}"), key, item, params, ordered_inputs))
     labels = [(a.framework, a.label) for a in apis]
     for a in apis:
         if labels.count((a.framework, a.label)) > 1:
             where.at(f"apis.{a.framework}").fail(f"two APIs share the label '{a.label}'; give one a `label`")
-    reference = _load_api(where.at("reference"), "reference", entry["reference"], params, input_names)
+    reference = _load_api(where.at("reference"), "reference", entry["reference"], params, ordered_inputs)
     _check_reference_covers(where.at("reference"), reference, params, apis)
     for i, api in enumerate(apis):
         _check_reads(where.at(f"apis.{api.framework}"), api, params, cases)
     _check_reads(where.at("reference"), reference, params, cases)
+    for api in [*apis, reference]:
+        _check_output_stack(where.at(f"apis.{api.framework}.output_stack" if api is not reference
+                                     else "reference.output_stack"), api, outputs)
     known = tuple(_load_known(where.at(f"known.{i}"), k, [c.name for c in cases])
                   for i, k in enumerate(entry.get("known", [])))
     differentiable = _load_differentiable(where.at("differentiable"), entry.get("differentiable", True), input_names)
@@ -335,6 +384,20 @@ def _load_op(where: _Where, entry) -> OpSpec:
     )
 
 
+def _check_output_stack(where: _Where, api: ApiSpec, outputs) -> None:
+    """`output_stack` turns a tuple of per-axis index arrays (np.nonzero, torch.nonzero(as_tuple=True)) into the
+    op's one output, so it needs an op with exactly one output, no `outputs` pick, and an exact (non-float)
+    output: stacking a differentiable output would need each framework's own stack in the backward pass."""
+    if api.output_stack is None:
+        return
+    if len(outputs) != 1:
+        where.fail(f"stacks the returned arrays into one output, but the op has {len(outputs)} outputs")
+    if api.outputs is not None:
+        where.fail("cannot be combined with `outputs` (the whole returned tuple is stacked)")
+    if outputs[0].kind == "float":
+        where.fail("stacks only index, int or bool outputs (a float output is differentiated)")
+
+
 def _load_differentiable(where: _Where, raw, input_names: set[str]) -> tuple[str, ...] | None:
     """`true` (the default: every float input), `false` (no backward pass), or the inputs to differentiate."""
     if raw is True:
@@ -348,9 +411,9 @@ def _load_differentiable(where: _Where, raw, input_names: set[str]) -> tuple[str
     return names
 
 
-def _dtype(where: _Where, value) -> str:
-    if value not in DTYPES:
-        where.fail(f"unknown dtype {value!r} (known: {', '.join(DTYPES)})")
+def _dtype(where: _Where, value, known: tuple = DTYPES) -> str:
+    if value not in known:
+        where.fail(f"unknown dtype {value!r} (known: {', '.join(known)})")
     return value
 
 
@@ -382,8 +445,9 @@ def _load_outputs(where: _Where, raw) -> tuple[OutputSpec, ...]:
     return tuple(out)
 
 
-def _load_case(where: _Where, raw, params: dict, dtype: str, base_inputs: dict, accumulation) -> CaseSpec:
-    where.mapping(raw, {"name", "inputs", "params", "dtype", "accumulation"}, {"name"})
+def _load_case(where: _Where, raw, params: dict, dtype: str, base_inputs: dict, accumulation,
+               result_dtype: str | None = None) -> CaseSpec:
+    where.mapping(raw, _keys("case"), {"name"})
     case_dtype = _dtype(where.at("dtype"), raw.get("dtype", dtype))
     overrides = where.at("params").typed(raw.get("params", {}), dict, "a mapping of parameter values")
     for k in overrides:
@@ -391,9 +455,8 @@ def _load_case(where: _Where, raw, params: dict, dtype: str, base_inputs: dict, 
             where.at(f"params.{k}").fail("not a parameter of this op (declare it under the op's `params`)")
     merged_params = {name: p.value for name, p in params.items()} | overrides
     case_inputs = where.at("inputs").typed(raw.get("inputs", {}), dict, "a mapping of inputs")
+    # No input at all is a creation op (arange, zeros, eye): its parameters are its only arguments.
     names = list(dict.fromkeys(list(base_inputs) + list(case_inputs)))
-    if not names:
-        where.at("inputs").fail("a case needs at least one input")
     inputs = []
     for n in names:
         base_spec, case_spec = dict(base_inputs.get(n) or {}), dict(case_inputs.get(n) or {})
@@ -402,12 +465,16 @@ def _load_case(where: _Where, raw, params: dict, dtype: str, base_inputs: dict, 
         spec = base_spec | case_spec
         inputs.append(_load_input(where.at(f"inputs.{n}"), n, spec, case_dtype))
     acc = raw.get("accumulation", accumulation)
+    result_dtype = raw.get("result_dtype", result_dtype)
+    if result_dtype is not None:
+        _dtype(where.at("result_dtype"), result_dtype, RESULT_DTYPES)
     return CaseSpec(
         name=where.at("name").typed(raw["name"], str, "a string"),
         inputs=tuple(inputs),
         params=merged_params,
         dtype=case_dtype,
         accumulation=_accumulation(where.at("accumulation"), acc, inputs, merged_params),
+        result_dtype=result_dtype,
     )
 
 
@@ -485,8 +552,7 @@ def _load_known(where: _Where, raw, case_names: list[str]) -> KnownHazard:
     from portability.hazards import BACKWARD_KINDS, HAZARD_KINDS
     from portability.plan import MODES
 
-    where.mapping(raw, {"kind", "apis", "reason", "source", "param", "cases", "dtypes", "modes", "passes", "workaround"},
-                  {"kind", "apis", "reason", "source"})
+    where.mapping(raw, _keys("known"), {"kind", "apis", "reason", "source"})
     if raw["kind"] not in HAZARD_KINDS:
         where.at("kind").fail(f"unknown hazard kind {raw['kind']!r}")
     cases = where.at("cases").str_list(raw.get("cases", []))
@@ -517,8 +583,12 @@ def _load_known(where: _Where, raw, case_names: list[str]) -> KnownHazard:
                        raw.get("param"), cases, dtypes, modes, workaround=workaround, passes=passes)
 
 
-def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str]) -> ApiSpec:
-    where.mapping(raw, _API_KEYS)
+def _load_api(where: _Where, key: str, raw, params: dict, op_inputs: tuple[str, ...]) -> ApiSpec:
+    """One API. What an entry leaves out is the obvious: `args` default to the op's inputs in order (less
+    those passed as `kwargs`, layer `weights` or `derive` sources), and every parameter the API does not
+    rename, translate, fix, pass positionally or map to null passes under its own name."""
+    input_names = set(op_inputs)
+    where.mapping(raw, _keys("api"))
     if "unsupported" in raw and "not_expressible" in raw:
         where.at("not_expressible").fail("an API is either unsupported (the framework lacks it) or not expressible "
                                          "(this checker cannot write the call yet), not both")
@@ -536,8 +606,13 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
     kind = raw.get("kind", "function")
     if kind not in API_KINDS:
         where.at("kind").fail(f"unknown kind {kind!r} (known: {', '.join(API_KINDS)})")
-    args = tuple(_load_arg(where.at(f"args.{i}"), a, params, input_names) for i, a in enumerate(raw.get("args", [])))
     kwargs = where.at("kwargs").typed(raw.get("kwargs", {}), dict, "a mapping kwarg -> input")
+    weights_raw = raw.get("weights", {}) if isinstance(raw.get("weights", {}), dict) else {}
+    elsewhere = set(kwargs.values()) | set(weights_raw.values()) | {
+        s for _, sources in derive.values() for s in sources if isinstance(s, str)}
+    args_raw = raw.get("args", [n for n in op_inputs if n not in elsewhere])
+    where.at("args").typed(args_raw, list, "a list of arguments")
+    args = tuple(_load_arg(where.at(f"args.{i}"), a, params, input_names) for i, a in enumerate(args_raw))
     for k, v in kwargs.items():
         if v not in input_names:
             where.at(f"kwargs.{k}").fail(f"no input named {v!r}")
@@ -545,19 +620,27 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
     for k, v in weights.items():
         if v not in input_names:
             where.at(f"weights.{k}").fail(f"no input named {v!r}")
-    pmap = {}
+    pmap, not_taken = {}, set()
     for p, m in where.at("params").typed(raw.get("params", {}), dict, "a mapping").items():
         w = where.at(f"params.{p}")
         if p not in params:
             w.fail("not a parameter of this op")
-        pmap[p] = _load_argmap(w, m)
+        if m is None:
+            not_taken.add(p)
+        else:
+            pmap[p] = _load_argmap(w, m)
+            if (pmap[p].name or "").startswith("call.") and raw.get("kind", "function") != "layer":
+                w.fail("only a layer takes call kwargs (`call.NAME`): a function's arguments are all in its call")
     for section in ("fixed", "defaults"):
         for p in where.at(section).typed(raw.get(section, {}), dict, "a mapping"):
             if p not in params:
                 where.at(f"{section}.{p}").fail("not a parameter of this op")
+    positional = {a["param"] for a in args if isinstance(a, dict) and "param" in a}
+    positional |= {s["param"] for _, sources in derive.values() for s in sources if isinstance(s, dict)}
     for p in raw.get("defaults", {}):
         if p not in pmap:
-            where.at(f"defaults.{p}").fail("a default needs the parameter mapped under `params`")
+            where.at(f"defaults.{p}").fail("a default needs the parameter passed to the API (not null, fixed or "
+                                           "positional)")
     layout = where.at("layout").typed(raw.get("layout", {}), dict, "a mapping input -> layout")
     from portability.layouts import check_layout
 
@@ -602,6 +685,8 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
         output_layout=raw.get("output_layout"),
         output_squeeze=(where.at("output_squeeze").typed(raw["output_squeeze"], int, "an axis")
                         if "output_squeeze" in raw else None),
+        output_stack=(where.at("output_stack").typed(raw["output_stack"], int, "an axis")
+                      if "output_stack" in raw else None),
         weights=weights,
         derive=derive,
         outputs=outputs,
@@ -613,7 +698,26 @@ def _load_api(where: _Where, key: str, raw, params: dict, input_names: set[str])
                          if "not_expressible" in raw else None),
         sources=where.at("sources").str_list(raw.get("sources", [])),
         ignores=_load_ignores(where.at("ignores"), key, raw.get("ignores", {}), params),
+        history=_load_history(where.at("history"), raw.get("history", []), raw.get("defaults", {})),
     )
+
+
+def _load_history(where: _Where, raw, defaults: dict) -> tuple:
+    """`history: [{param, version, old, source, package?}]`: a default changed in a past release."""
+    where.typed(raw, list, "a list of default changes")
+    out = []
+    for i, item in enumerate(raw):
+        w = where.at(str(i))
+        w.mapping(item, {"param", "version", "old", "source", "package"}, {"param", "version", "old", "source"})
+        if item["param"] not in defaults:
+            w.at("param").fail("a changed default is one the API documents under `defaults:`")
+        w.at("version").typed(item["version"], str, "a release (a quoted string: \"0.4.0\")")
+        if not str(w.at("source").typed(item["source"], str, "a URL")).startswith("http"):
+            w.at("source").fail("a default change cites its release notes or docs (a URL)")
+        out.append(DefaultChange(item["param"], item["version"], item["old"], item["source"],
+                                 w.at("package").typed(item["package"], str, "a package name")
+                                 if "package" in item else None))
+    return tuple(out)
 
 
 def _load_ignores(where: _Where, key: str, raw, params: dict) -> dict:
@@ -758,12 +862,14 @@ def _check_onnx_attributes(where: _Where, call: str, opset, pmap: dict, constant
     if known is None:
         where.at("opset").fail(f"ONNX {call} does not exist at opset {opset or DEFAULT_OPSET} "
                                f"(introduced in opset {introduced(call)})")
-    named = {f"params.{p}": m.name for p, m in pmap.items() if m.name is not None}
-    named |= {f"constants.{k}": k for k in constants}
-    for key, attr in named.items():
+    named = {f"params.{p}": (m.name, m.implicit) for p, m in pmap.items() if m.name is not None}
+    named |= {f"constants.{k}": (k, False) for k in constants}
+    for key, (attr, implicit) in named.items():
         if attr not in known:
+            hint = (f"; an unmapped parameter passes under its own name: map it, or write `{attr}: null` under "
+                    "`params` when the op does not take it" if implicit else "")
             where.at(key).fail(f"ONNX {call} (opset {opset or DEFAULT_OPSET}) has no attribute {attr!r} "
-                               f"(attributes: {', '.join(sorted(known)) or 'none'})")
+                               f"(attributes: {', '.join(sorted(known)) or 'none'}){hint}")
 
 
 def _load_arg(where: _Where, item, params: dict, input_names: set[str]):

@@ -10,6 +10,7 @@ A transform that returns a dict supplies several framework arguments at once.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -230,6 +231,26 @@ def onnx_pad(value, ctx):
     return [p[0] for p in value] + [p[1] for p in value]
 
 
+@needs("input:x", value="list")
+def per_axis_pairs(value, ctx):
+    """np.pad / tf.pad / jnp.pad / keras.ops.pad: one (before, after) pair for every axis; the canonical pairs
+    cover the trailing axes, so the leading ones get (0, 0) (see portability.conventions)."""
+    return [(0, 0)] * (len(ctx.shapes["x"]) - len(value)) + [tuple(p) for p in value]
+
+
+@needs("input:x", value="list")
+def lax_padding_config(value, ctx):
+    """jax.lax.pad: one (low, high, interior) triple for every axis; no interior padding."""
+    return [(0, 0, 0)] * (len(ctx.shapes["x"]) - len(value)) + [(lo, hi, 0) for lo, hi in value]
+
+
+@needs("input:x", value="list")
+def trailing_axes(value, ctx):
+    """ONNX Pad-18 `axes`: the axes the canonical pairs cover, the last len(pairs) ones."""
+    n = len(ctx.shapes["x"])
+    return list(range(n - len(value), n))
+
+
 @needs(value="list")
 def pairs_tuple(value, ctx):
     return tuple(tuple(p) for p in value)
@@ -245,6 +266,13 @@ def nchw_resize_shape(value, ctx):
 @needs(SPATIAL, value="ints")
 def tf_ksize(value, ctx):
     return list(_per_dim(value, ctx))
+
+
+@needs(value="list")
+def min_max(value, ctx):
+    """A histogram's [lo, hi] range as torch.histc's separate min= and max= keywords."""
+    lo, hi = value
+    return {"min": lo, "max": hi}
 
 
 def as_tuple(value, ctx):
@@ -527,11 +555,39 @@ def repeat_on_axis(value, ctx):
     return tuple(sizes)
 
 
+# Canonical initializer names (portability.reference.init) as Keras writes them: a name, or the config dict
+# keras.initializers.get deserializes.
+KERAS_INITIALIZERS = {
+    "glorot_uniform": "glorot_uniform", "zeros": "zeros", "ones": "ones",
+    "normal": {"class_name": "RandomNormal", "config": {"mean": 0.0, "stddev": 1.0}},
+    "uniform_0.05": {"class_name": "RandomUniform", "config": {"minval": -0.05, "maxval": 0.05}},
+    "constant_0.25": {"class_name": "Constant", "config": {"value": 0.25}},
+}
+
+
+@needs("input:x")
+def keras_initializer(value, ctx):
+    """A canonical initializer as a Keras initializer. torch's U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (Linear and
+    Conv weights and biases) is RandomUniform with that bound, fan_in = x's channels (axis 1; the last axis of a
+    dense input) times the kernel's window."""
+    if value != "torch_uniform":
+        if value not in KERAS_INITIALIZERS:
+            raise UnsupportedValue(f"no Keras initializer for {value!r}")
+        return KERAS_INITIALIZERS[value]
+    x = ctx.shapes["x"]
+    window = ctx.params.get("kernel_size")
+    fan_in = x[-1] if window is None else x[1] * math.prod(_per_dim(window, ctx))
+    bound = 1.0 / math.sqrt(fan_in)
+    return {"class_name": "RandomUniform", "config": {"minval": -bound, "maxval": bound}}
+
+
 TRANSFORMS = {
     f.__name__: f
     for f in (
+        keras_initializer,
         one_minus, pair, as_list, torch_padding, torch_pool_padding, symmetric_same, tf_padding, tf_pool_padding,
         keras_padding, jax_padding, jax_pool_padding, onnx_conv_pads, window_nd, torch_pad, onnx_pad, pairs_tuple,
+        per_axis_pairs, lax_padding_config, trailing_axes,
         nchw_resize_shape, tf_ksize, as_tuple,
         height_width, align_corners_flag, tf1_resize_coords, tf1_nearest_rounding, jax_transpose_padding,
         tf_transpose_output_shape, tf_pool_pads_as_same, keras_pool_pads_as_same, jax_ceil_window_pads, tf_ceil_pool_padding,
@@ -540,6 +596,6 @@ TRANSFORMS = {
         tf_strides_nd, lrn_depth_radius, lrn_alpha_per_size, square, tf_same_valid,
         nhwc_axis, shrink_soft,
         tf1_cubic_coeff, tf1_cubic_exclude, scaled_size, jax_scaled_shape, nchw_scales,
-        split_indices, chunk_sizes, flatten_shape, repeat_on_axis,
+        split_indices, chunk_sizes, flatten_shape, repeat_on_axis, min_max,
     )
 }

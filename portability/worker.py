@@ -22,6 +22,9 @@ UNSUPPORTED_HINTS = (
     # dtypes a kernel lacks (the dtype sweep): TF attr lists and device placement, onnxruntime's numpy bridge
     "is not in the list of allowed values", "could not find device for node", "unimplementederror",
     "can't be converted to mldatatype", "invalid data type for", "must be either float or double",
+    # an integer or mixed dtype an API refuses instead of promoting (torch.mean of ints; TF and ONNX operands of two
+    # dtypes; TF converting a Python float to an integer tensor)
+    "could not infer output dtype", "has inconsistent type", "was expected to be a", "to eagertensor of dtype",
     # an ONNX node valid only from a newer opset (onnxruntime: "... must be true for floating point types before opset 28")
     "before opset",
 )

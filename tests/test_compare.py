@@ -101,3 +101,54 @@ def test_half_precision_tolerance_scales_with_the_tensor_not_each_element():
     assert not compare(way_off, expected, tol=tol, expected_dtype="float16").within_tolerance
     # float32 keeps the strict per-element rule
     assert not compare(off.astype(np.float32), expected, tol=F32, expected_dtype="float32").within_tolerance
+
+
+def test_index_outputs_compare_layout_not_only_values():
+    """The same coordinates in ONNX NonZero's (ndim, n) layout are a shape mismatch against (n, ndim), even where
+    the element count happens to agree; only an entry's output_layout brings them back."""
+    coords = np.argwhere(np.array([[1.0, 0.0], [np.nan, 2.0]]))  # (3, 2)
+    m = compare(coords.T, coords, kind="index")
+    assert not m.shape_equal and not m.within_tolerance
+    square = np.argwhere(np.eye(2))  # (2, 2): a transposed layout has the right shape but wrong values
+    assert not compare(square.T[::-1], square, kind="index").within_tolerance
+
+
+def test_output_stack_turns_a_tuple_of_index_arrays_into_argwhere_layout():
+    """np.nonzero returns ndim arrays of length n; the catalog's `output_stack: 1` stacks them into np.argwhere's
+    (n, ndim), and without it the first array alone would be compared (and fail on shape)."""
+    from portability.frameworks import base
+    from portability.plan import plan_call
+    from portability.spec import load_catalog
+
+    (op,) = [o for o in load_catalog(["opspecs/detection.yaml"]).ops if o.name == "nonzero"]
+    api = next(a for a in op.apis if a.call == "numpy.nonzero")
+    case = op.cases[1]  # 3-D
+    x = np.zeros(case.inputs[0].shape)
+    x[0, 1, 2] = x[1, 0, 0] = np.nan
+    x[1, 2, 3] = -1.0
+    plan = plan_call(op, api, case, "aligned", {"x": x.shape})
+    assert plan.output_stack == 1
+    (stacked,) = base.outputs(plan, np.nonzero(x), np.asarray)
+    m = compare(stacked, np.argwhere(x), kind="index")
+    assert m.shape_equal and m.within_tolerance and stacked.shape == (3, 3)
+    unstacked = base.outputs(plan.__class__(**{**plan.__dict__, "output_stack": None}), np.nonzero(x), np.asarray)
+    assert not compare(unstacked[0], np.argwhere(x), kind="index").shape_equal
+def test_distribution_outputs_are_compared_by_their_distribution_not_elementwise():
+    """Two samples of one distribution agree (though no element does); a wider bound, or a constant, does not;
+    the limit shrinks with the sample size, so a small gap is told apart only with many values."""
+    from portability.compare import compare, ks_limit, pair_metrics
+
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(-0.125, 0.125, size=(64, 16)), rng.uniform(-0.125, 0.125, size=(16, 64))
+    m = compare(a.astype(np.float32), b, kind="distribution", expected_dtype="float32")
+    assert m.shape_equal and m.within_tolerance and not np.allclose(a.ravel(), b.ravel())  # shapes may differ
+    assert "KS D" in m.detail and "mean" in m.detail
+    glorot = rng.uniform(-0.27, 0.27, size=1024)
+    wide = compare(glorot, b, kind="distribution")
+    assert not wide.within_tolerance and wide.max_abs_error > 0.2
+    assert not compare(np.zeros(256), rng.uniform(-1, 1, 256), kind="distribution").within_tolerance
+    assert compare(np.ones(8), np.ones(8), kind="distribution").max_abs_error == 0.0
+    assert not compare(np.ones(8), np.ones(9), kind="distribution").shape_equal
+    assert ks_limit(100, 100) > ks_limit(10000, 10000)
+    d, _, within, same = pair_metrics(a, glorot, "distribution", None)
+    assert same and not within and d > 0.2

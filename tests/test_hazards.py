@@ -103,6 +103,16 @@ def test_nonfinite_shape_and_dtype_kinds(tmp_path):
     assert ("numeric_divergence", "torch:torch.nn.functional.leaky_relu") not in kinds
 
 
+def test_a_dtype_mismatch_names_the_dtype_the_output_should_have(tmp_path):
+    """An index or count output is judged against the reference's dtype (int64), not the case dtype: the
+    summary says so instead of "returns float32, not float32"."""
+    op = _op(tmp_path)
+    result = _r("torch", "torch.nn.functional.leaky_relu", dtype_equal=False, output_dtype="float32",
+                expected_dtype="int64")
+    (hazard,) = [h for h in classify(op, [result], [], live={}) if h.kind == "dtype_mismatch"]
+    assert hazard.summary.endswith("returns float32, not int64") and "int64" in hazard.fix
+
+
 def test_unsupported_known_and_stale(tmp_path):
     op = _op(tmp_path)
     results = [_r("tensorflow", "relu-port", status="unsupported", message="implements only slope=0.0")]
@@ -251,3 +261,73 @@ def test_bad_scope_is_one_catalog_error_naming_file_op_and_key(tmp_path, record,
         load_catalog([write_yaml(tmp_path, text)])
     msg = str(exc.value)
     assert "\n" not in msg and "cat.yaml" in msg and "op 'sq'" in msg and f"key '{key}'" in msg and words in msg
+
+
+def test_every_array_transform_has_conversion_code_that_computes_it():
+    """The NumPy line a weight_layout finding shows is the transform itself: evaluated, it gives the same array."""
+    import numpy as np
+
+    from portability.array_transforms import ARRAY_TRANSFORMS, code
+
+    rng = np.random.default_rng(0)
+    arrays = {"a": rng.normal(size=(12, 5)), "b": rng.normal(size=(12, 5)), "w": rng.normal(size=(6, 1, 3, 3)),
+              "x": rng.normal(size=(2, 3, 7, 7)), "idx": rng.integers(0, 4, size=(3, 4))}
+    calls = {"add": ["a", "b"], "concat0": ["a", "b"], "stack0": ["a", "b"], "swap01": ["a"], "add_leading_axis": ["a"],
+             "gates_ifgo_to_iofc": ["a"], "gates_rzn_to_zrh": ["a"], "depthwise_kernel_hwcm": ["w", "x"],
+             "along_axis_coords": ["idx", "1"]}
+    assert set(calls) == set(ARRAY_TRANSFORMS)
+    for name, fn in ARRAY_TRANSFORMS.items():
+        names = calls[name]
+        expected = fn(*[arrays[n] if n in arrays else int(n) for n in names])
+        got = eval(code(name, names), {"np": np, "along_axis_coords": fn, **arrays})  # noqa: S307 - our own code
+        assert np.array_equal(got, expected), name
+
+
+LAYERS = """
+ops:
+  - name: gru_like
+    category: layer
+    summary: test op
+    inputs:
+      x: {shape: [2, 3, 5]}
+      weight_ih: {shape: [12, 5]}
+      bias_ih: {shape: [12]}
+    reference: {call: portability.reference.linear, args: [x, weight_ih, bias_ih]}
+    apis:
+      torch:
+        - {call: torch.nn.Linear, kind: layer, args: [x], weights: {weight: weight_ih, bias: bias_ih}}
+      tensorflow:
+        - call: keras.layers.Dense
+          kind: layer
+          args: [x]
+          derive:
+            kernel: {transform: gates_rzn_to_zrh, inputs: [weight_ih]}
+            x_tm: {transform: swap01, inputs: [x]}
+          layout: {kernel: IO, x: [0, 2, 1]}
+          weights: {kernel: kernel, bias: bias_ih}
+        - {call: keras.layers.Dense, label: plain, kind: layer, args: [x], layout: {weight_ih: IO},
+           weights: {kernel: weight_ih, bias: bias_ih}}
+      onnx:
+        - {call: Gemm, args: [x, weight_ih, bias_ih], constants: {transB: 1}}
+"""
+
+
+def test_weight_layout_findings_carry_the_checkpoint_conversion(tmp_path):
+    """Derived and transposed weights become one weight_layout finding per API that ran, with the NumPy lines a port
+    writes; the data input's own transpose and derive are not weight conversions, and an API that takes torch's
+    arrangement as is (ONNX Gemm) has no finding."""
+    op = load_catalog([write_yaml(tmp_path, LAYERS)]).ops[0]
+    ran = [_r("torch", "torch.nn.Linear"), _r("tensorflow", "keras.layers.Dense"), _r("tensorflow", "plain"),
+           _r("onnxruntime", "Gemm")]
+    found = {h.apis: h for h in classify(op, [replace(r, op="gru_like") for r in ran], [], live={})
+             if h.kind == "weight_layout"}
+    assert set(found) == {("tensorflow:keras.layers.Dense",), ("tensorflow:plain",)}
+    gates = found[("tensorflow:keras.layers.Dense",)]
+    assert gates.severity == "medium"  # a gate-order mistake keeps every shape
+    assert gates.conversion == ("kernel = np.concatenate([np.split(weight_ih, 3)[k] for k in (1, 0, 2)])",
+                                "kernel = np.transpose(kernel, (1, 0))  # IO, layer.kernel")
+    plain = found[("tensorflow:plain",)]
+    assert plain.severity == "low" and plain.conversion == ("weight_ih = np.transpose(weight_ih, (1, 0))  # IO, layer.kernel",)
+    assert "np.transpose(weight_ih, (1, 0))" in plain.fix
+    # an API that did not run has no finding
+    assert not [h for h in classify(op, [replace(ran[0], op="gru_like")], [], live={}) if h.kind == "weight_layout"]

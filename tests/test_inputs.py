@@ -24,6 +24,18 @@ def test_snippet_rebuilds_the_exact_input(generator, dtype):
     assert np.array_equal(namespace["x"], expected, equal_nan=True)
 
 
+def test_snippet_keeps_the_sign_bit_of_a_nan():
+    """A catalog's `.nan` is a negative NaN (PyYAML builds it as inf / inf, as x86 does 0/0), and XLA's top_k
+    ranks a negative NaN below -inf: a repro that rebuilt it as a positive NaN would not reproduce."""
+    (op,) = [o for o in load_catalog(["opspecs/reductions.yaml"]).ops if o.name == "topk"]
+    (spec,) = next(c for c in op.cases if c.name == "nan_inf_rows").inputs
+    expected = make_input(spec, 7, "topk", "nan_inf_rows")
+    assert np.signbit(expected[np.isnan(expected)]).all()
+    namespace = {"np": np}
+    exec("\n".join(snippet(spec, 7, "topk", "nan_inf_rows")), namespace)  # our own generated code
+    assert namespace["x"].tobytes() == expected.tobytes()
+
+
 def test_inputs_are_seeded_and_independent_of_other_inputs():
     a = InputSpec("a", (4,), "float32", "normal", {})
     b = InputSpec("b", (4,), "float32", "normal", {})

@@ -34,9 +34,12 @@ def test_a_recipe_speaks_the_target_framework_units(catalog):
     values = recipe_values(keras, torch)
     assert values["eps"] == 0.001 and values["momentum"] == pytest.approx(0.01)
     args, call, note = recipe_text(op, keras, torch, values)
-    assert args == {"eps": 0.001, "momentum": pytest.approx(0.01)} and not note
-    back, _, _ = recipe_text(op, torch, keras, recipe_values(torch, keras))
+    # a Keras layer called without `training=` infers: the torch module is put in eval mode
+    assert args == {"eps": 0.001, "momentum": pytest.approx(0.01), "call.training": False} and not note
+    assert call.endswith(".train(False)")
+    back, back_call, _ = recipe_text(op, torch, keras, recipe_values(torch, keras))
     assert back["momentum"] == pytest.approx(0.9) and back["epsilon"] == 1e-05  # Keras keeps 0.9 of the running value
+    assert back_call.endswith("(x, training=True)")  # a fresh torch module trains
 
 
 def test_keras_batch_norm_to_torch_is_executed_and_verified(report):
@@ -107,5 +110,5 @@ def test_the_report_counts_verified_recipes_and_explain_prints_them(catalog, rep
     flat = " ".join(text.split())  # explain wraps at 100 columns
     assert max(len(line) for line in text.splitlines()) <= 100
     assert "momentum=0.99 (canonical momentum=0.01)" in flat  # Keras's own units, and the conversion
-    assert "torch.nn.BatchNorm2d(..., eps=0.001, momentum=0.01): verified on" in flat
+    assert "torch.nn.BatchNorm2d(..., eps=0.001, momentum=0.01).train(False): verified on" in flat
     assert "pass eps=<your value>" in flat  # tf.nn.batch_normalization has no default: none is invented

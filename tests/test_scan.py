@@ -389,3 +389,26 @@ def test_findings_carry_the_catalogs_known_record(tmp_path, catalog):
     assert "inert in inference" in by[(4, "momentum")].known
     assert by[(4, "eps")].known is None
     assert {f.op for f in found if f.line == 5} <= {"global_avg_pool2d"} and not codes(found, "PT003")
+
+
+def test_a_default_changed_in_a_past_release_is_flagged_until_it_is_passed(tmp_path, catalog):
+    """PT004 from the catalog's `history:`: F.grid_sample without align_corners meant True before torch 1.3.0; a
+    Keras GRU without reset_after meant False (TF 1.x) and hard_sigmoid gates (before Keras 2.3.0 / TF 2.0).
+    Passing the parameter, or calling an API without a history, raises none."""
+    found, _ = run(tmp_path, catalog, """
+        import torch.nn.functional as F
+        F.grid_sample(x, grid)
+        F.grid_sample(x, grid, align_corners=False)
+        F.gelu(x)
+    """, targets=(TF, ORT))
+    assert codes(found, "PT004") == [(3, "PT004", "coordinate_mode")]
+    (f,) = [f for f in found if f.code == "PT004"]
+    assert "before torch 1.3.0 it was align_corners=True" in f.message and f.fix is None
+    found, _ = run(tmp_path, catalog, """
+        import keras
+        keras.layers.GRU(8, return_sequences=True)
+        keras.layers.GRU(8, return_sequences=True, reset_after=True, recurrent_activation="sigmoid")
+    """, targets=(TORCH,), name="keras_model.py")
+    assert sorted(codes(found, "PT004")) == [(3, "PT004", "recurrent_activation"), (3, "PT004", "reset_after")]
+    msg = next(f.message for f in found if f.code == "PT004" and f.param == "recurrent_activation")
+    assert "before keras 2.3.0 it was recurrent_activation='hard_sigmoid'" in msg and "before tensorflow 2.0.0" in msg

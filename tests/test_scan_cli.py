@@ -113,7 +113,7 @@ def test_json_report_schema(model):
     doc = json.loads(proc.stdout)
     assert doc["format_version"] == 1 and doc["source"] is None
     assert doc["targets"] == ["tensorflow", "jax", "onnxruntime"]
-    assert [r["code"] for r in doc["rules"]] == ["PT001", "PT002", "PT003", "PT100", "PT900"]
+    assert [r["code"] for r in doc["rules"]] == ["PT001", "PT002", "PT003", "PT004", "PT100", "PT900"]
     keys = {"path", "line", "col", "end_line", "end_col", "code", "rule", "level", "message", "op", "api", "call",
             "param", "origin", "source_value", "targets", "fix", "anchor", "known"}
     assert all(set(f) == keys for f in doc["findings"])
@@ -138,7 +138,7 @@ def test_sarif_2_1_0_structure(model, tmp_path):
     (run,) = doc["runs"]
     rules = run["tool"]["driver"]["rules"]
     assert run["tool"]["driver"]["name"] == "portability-scan"
-    assert [r["id"] for r in rules] == ["PT001", "PT002", "PT003", "PT100", "PT900"]
+    assert [r["id"] for r in rules] == ["PT001", "PT002", "PT003", "PT004", "PT100", "PT900"]
     assert all(r["shortDescription"]["text"] and r["defaultConfiguration"]["level"] in ("error", "warning", "note")
                for r in rules)
     assert run["results"]

@@ -90,6 +90,12 @@ def test_good_file(tmp_path):
          "does not exist at opset 13"),
         ("onnx: {call: Tanh, args: [x]}", "onnx: {call: TanhPlusPlus, args: [x]}", "apis.onnx.0.call",
          "not an op of the default ONNX domain"),
+        ("numpy: {call: numpy.tanh, args: [x]}", "numpy: {call: numpy.tanh, args: [x], output_stack: 1}",
+         "apis.numpy.output_stack", "stacks only index, int or bool outputs"),
+        ("numpy: {call: numpy.tanh, args: [x]}", "numpy: {call: numpy.tanh, args: [x], output_stack: 1, outputs: [0]}",
+         "apis.numpy.output_stack", "cannot be combined with `outputs`"),
+        ("numpy: {call: numpy.tanh, args: [x]}", "numpy: {call: numpy.tanh, args: [x], output_stack: last}",
+         "apis.numpy.0.output_stack", "an axis"),
     ],
 )
 def test_bad_files_name_file_op_and_key(tmp_path, old, new, key, words):

@@ -35,7 +35,7 @@ BACKENDS: dict[str, Backend] = {
         Backend("tensorflow", "tensorflow", "portability.frameworks.tensorflow_",
                 ("tensorflow", "tensorflow.nn", "tensorflow.math", "tensorflow.image", "tensorflow.linalg",
                  "tensorflow.signal", "tensorflow.compat.v1.nn", "tensorflow.compat.v1.image",
-                 "tensorflow.experimental.numpy", "keras.layers", "keras.ops", "keras.losses", "keras.activations"),
+                 "tensorflow.experimental.numpy", "keras.layers", "keras.ops", "keras.ops.image", "keras.losses", "keras.activations"),
                 ("tensorflow", "keras", "tf_keras")),
         Backend("jax", "jax", "portability.frameworks.jax_",
                 ("jax.numpy", "jax.numpy.linalg", "jax.numpy.fft", "jax.nn", "jax.lax", "jax.image",

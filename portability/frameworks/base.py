@@ -16,6 +16,9 @@ from portability.layouts import inverse
 from portability.plan import CallPlan, Input, Ref, Value, cotangent_name
 
 MISSING = "<no default>"
+# Every adapter seeds its framework's generator with this right before it builds a layer, so a layer's initial
+# weights (initializer ops read them back) and a training-mode dropout mask repeat from run to run.
+LAYER_SEED = 0
 
 
 def native_args(plan: CallPlan, arrays: dict, to_native, value_to_native=None, leaf=None):
@@ -75,7 +78,11 @@ def pick(plan: CallPlan, result) -> list:
 
 def outputs(plan: CallPlan, result, to_numpy) -> list[np.ndarray]:
     """The op's outputs, in op order, as NumPy arrays in the canonical layout."""
-    arrays = [np.asarray(to_numpy(x)) for x in pick(plan, result)]
+    if plan.output_stack is not None:  # a tuple of per-axis index arrays (np.nonzero) -> the op's one output
+        items = list(result) if isinstance(result, (tuple, list)) else [result]
+        arrays = [np.stack([np.asarray(to_numpy(x)) for x in items], axis=plan.output_stack)]
+    else:
+        arrays = [np.asarray(to_numpy(x)) for x in pick(plan, result)]
     if plan.output_squeeze is not None:
         arrays = [np.squeeze(a, axis=plan.output_squeeze) if a.ndim > plan.output_squeeze
                   and a.shape[plan.output_squeeze] == 1 else a for a in arrays]

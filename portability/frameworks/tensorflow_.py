@@ -48,6 +48,9 @@ def _callable(plan, arrays: dict, args: list, kwargs: dict):
     if plan.kind != "layer":
         return target
     weights = base.weight_arrays(plan, arrays)
+    import keras
+
+    keras.utils.set_random_seed(base.LAYER_SEED)
     layer = target(**kwargs, dtype=base.first_float_dtype([*args, *weights.values()]))
     if not hasattr(layer, "build"):
         pass  # a keras.losses.Loss: a callable object with no weights

@@ -48,23 +48,33 @@ def execute(plan, arrays: dict):
     args, kwargs = base.native_args(plan, arrays, _to_native)
     with torch.no_grad():
         fn = _callable(plan, arrays, args, kwargs)
-        result = fn(*args, **(plan.call_kwargs if plan.kind == "layer" else kwargs))
+        result = fn(*args, **(call_kwargs(plan) if plan.kind == "layer" else kwargs))
         if plan.reads:  # outputs the call leaves behind (running statistics updated in place)
             result = base.read_back(plan, args, kwargs, fn if plan.kind == "layer" else None)
     return base.outputs(plan, result, _to_numpy)
 
 
+def call_kwargs(plan) -> dict:
+    """A layer's call kwargs: ``training`` is no argument of nn.Module.forward but its mode (see _callable)."""
+    return {k: v for k, v in plan.call_kwargs.items() if k != "training"}
+
+
 def _callable(plan, arrays: dict, args: list, kwargs: dict):
-    """The function, or the layer built with its weights copied in (in eval mode)."""
+    """The function, or the layer built with its weights copied in. A layer runs in the mode the user leaves it
+    in: a freshly built nn.Module is in training mode (batch statistics, dropout active) until ``.eval()``; the
+    plan's ``training`` call kwarg (a `call.training` parameter) sets it with ``module.train(mode)``."""
     import torch
 
     target = resolve(plan.call, KEY)
     if plan.kind != "layer":
         return target
+    torch.manual_seed(base.LAYER_SEED)
     module = target(**kwargs)
     weights = base.weight_arrays(plan, arrays)
     dtype = getattr(torch, base.first_float_dtype([*args, *weights.values()]))
-    module = module.to(dtype).eval()
+    module = module.to(dtype)
+    if "training" in plan.call_kwargs:
+        module.train(bool(plan.call_kwargs["training"]))
     with torch.no_grad():
         for attr, value in weights.items():
             _assign(module, attr, _to_native(value))
@@ -96,7 +106,7 @@ def vjp(plan, arrays: dict) -> dict:
             else:
                 grads_of[name] = f"{plan.label}.{attr} is a buffer, not a parameter: it has no gradient"
     with torch.enable_grad():
-        result = fn(*args, **(plan.call_kwargs if plan.kind == "layer" else kwargs))
+        result = fn(*args, **(call_kwargs(plan) if plan.kind == "layer" else kwargs))
         outs = base.differentiable_outputs(plan, result, torch.squeeze, torch.permute)
     sources = [(name, t) for name, ts in leaves.items() for t in ts]
     cotangents = [_to_native(ct).to(o.dtype) for o, ct in zip(outs, base.cotangents(plan, arrays), strict=True)]

@@ -8,7 +8,11 @@ from portability.reference.activations import *  # noqa: F401,F403
 from portability.reference.core import *  # noqa: F401,F403
 from portability.reference.detection import *  # noqa: F401,F403
 from portability.reference.elementwise import *  # noqa: F401,F403
+from portability.reference.init import *  # noqa: F401,F403
 from portability.reference.layers import *  # noqa: F401,F403
 from portability.reference.losses import *  # noqa: F401,F403
+from portability.reference.nan_index import *  # noqa: F401,F403
 from portability.reference.nn import *  # noqa: F401,F403
+from portability.reference.other_apis import *  # noqa: F401,F403
 from portability.reference.sampling import *  # noqa: F401,F403
+from portability.reference.special import *  # noqa: F401,F403

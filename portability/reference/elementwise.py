@@ -52,8 +52,12 @@ def hard_swish(x):
 
 
 def topk(x, k, axis):
-    """The k largest along ``axis``, sorted descending; ties keep the lower index first (a stable sort)."""
-    order = np.argsort(-x, axis=axis, kind="stable")
+    """The k largest along ``axis``, sorted descending; ties keep the lower index first (a stable sort). NaN
+    counts as the largest value (NumPy's sort order, which torch.topk, jax.lax.top_k and ONNX TopK follow):
+    argsort(-x) alone would put it last."""
+    order = np.argsort(np.where(np.isnan(x), -np.inf, -x), axis=axis, kind="stable")
+    order = np.take_along_axis(order, np.argsort(~np.isnan(np.take_along_axis(x, order, axis=axis)), axis=axis,
+                                                 kind="stable"), axis=axis)
     indices = np.take(order, np.arange(k), axis=axis)
     return np.take_along_axis(x, indices, axis=axis), indices
 

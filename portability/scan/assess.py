@@ -119,8 +119,8 @@ def read_values(cand, implied: bool = True) -> tuple[dict, Ctx, frozenset]:
                 values[p] = Value(p, api.fixed[p], "default" if selected_by_default else "implied", None)
             continue
         amap = api.params.get(p)
-        if amap is None or amap.name is None:
-            continue
+        if amap is None or amap.name is None or amap.name.startswith("call."):
+            continue  # a layer's call kwarg (`call.training`) is no constructor argument: not read, never pinned
         state, got = b.status(amap.name)
         if state == "given" and got.literal:
             canonical = canonical_of(op, api, p, got.value, ctx)

@@ -7,6 +7,8 @@ The codes are stable (README, "Rule codes"):
 - PT002 value-not-portable: a value the call writes (or selects, ``mode="nearest"``) that no API of a
   target framework can express;
 - PT003 unsupported-op: no reading of the call has an API in a target (the catalog's ``unsupported:``);
+- PT004 default-changed: a parameter the call leaves out whose default the framework changed in a past release
+  (the catalog's ``history:``): code written for an older release relied on the old value;
 - PT100 not-covered: a framework call the catalog does not cover (not checked; counted, listed with --verbose);
 - PT900 parse-error: a file that does not parse (skipped).
 
@@ -43,7 +45,8 @@ def _finding(a: Assessment, code: str, message: str, cand=None, v: Value | None 
     if c.via:
         message += f" (through `{c.via}`, where it keeps its default)"
         fix = None  # a caller may pass another factory: no certain rewrite
-    kinds = {"PT001": ("default_argument_mismatch",), "PT002": ("unsupported",), "PT003": ("unsupported",)}[code]
+    kinds = {"PT001": ("default_argument_mismatch",), "PT002": ("unsupported",), "PT003": ("unsupported",),
+             "PT004": ()}[code]
     op = (cand or a.match.candidates[0]).op
     known = next((k.reason for k in op.known if k.kind in kinds and (not v or not k.param or k.param == v.param)
                   and ((cand or a.match.candidates[0]).api.label in k.apis  # the source's side of it
@@ -130,6 +133,37 @@ def check_unsupported(a: Assessment) -> list[Finding]:
     return [_finding(a, "PT003", msg, cand, None, apis)]
 
 
+def check_default_changed(a: Assessment) -> list[Finding]:
+    """A parameter left at its default where the framework changed that default in a past release: the value
+    the call gets now is not the one its author got on the older release. No rewrite is offered: only the
+    author knows which release the code was written for."""
+    out, seen = [], set()
+    for cand, j in a.judged:
+        v = j.value
+        if v.param in seen or v.origin != "default":
+            continue
+        changes = [h for h in cand.api.history if h.param == v.param]
+        if not changes:
+            continue
+        seen.add(v.param)
+        when = "; ".join(f"before {h.package or cand.api.framework} {h.version} it was "
+                         f"{_as_written(cand, v.param, h.old)}" for h in changes)
+        msg = (f"{a.match.target}: {_argument(v)} is left at its default {_as_written(cand, v.param, v.value)}, "
+               f"which changed in a past "
+               f"release ({when}): code written for an older release meant the old value; pass it explicitly")
+        out.append(_finding(a, "PT004", msg, cand, v))
+    return out
+
+
+def _as_written(cand, p: str, value) -> str:
+    """A canonical value as the API's own argument (align_corners=True), else in the catalog's terms."""
+    from portability.scan.assess import _framework_shown
+    from portability.scan.values import case_ctx
+
+    text = _framework_shown(cand.api.params[p], value, case_ctx(cand.op, {}))
+    return text.split(", i.e.")[0] if text else shown(value)
+
+
 def _first_clause(text: str, limit: int = 90) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -142,6 +176,9 @@ RULES = (
     Rule("PT002", "value-not-portable", "warning",
          "A value the call writes or selects cannot be expressed by any API of a target", check_value_not_portable),
     Rule("PT003", "unsupported-op", "warning", "The op has no API in a target framework", check_unsupported),
+    Rule("PT004", "default-changed", "warning",
+         "A parameter left at a default the framework changed in a past release (the old code meant the old value)",
+         check_default_changed),
     Rule("PT100", "not-covered", "note", "A framework call the catalog does not cover: not checked"),
     Rule("PT900", "parse-error", "error", "The file does not parse: skipped"),
 )
