@@ -2,14 +2,21 @@
 
 The floor is `python -c "import tensorflow, torch, jax, onnxruntime"`: what any run must pay at least.
 Peak memory is the largest sum of RSS over the run's process tree (the CLI plus its workers),
-sampled every 50 ms from /proc.
+sampled every 50 ms from /proc. CPU time is the tree's user + sys (every waited descendant): on a shared
+machine wall time is noise, CPU time much less so.
 
 usage: .venv/bin/python benchmarks/speed.py [--repeat N] [--cold | --rerun] [extra `portability run` args]
+       .venv/bin/python benchmarks/speed.py --overhead [N]
 
 Every timed run executes all its tasks (--no-cache: the result cache is not read). --cold gives every run
 an empty compilation cache (JAX compiles each call; the default cache makes repeated runs cheaper).
 --rerun measures the other case: a re-run with nothing changed (one untimed run fills the cache, then each
 timed run reads it), with its CPU time.
+
+--overhead measures the harness's cost per execution on a trivial op (numpy.abs on 64 floats, the NumPy
+backend): N tasks through a real worker (the parent sends the plan and arrays, the worker executes and replies,
+the parent compares the result with the float64 reference), timed from the first outcome to the last, minus the
+bare ``np.abs`` call. It prints the round trip alone and with the parent's comparison.
 """
 
 from __future__ import annotations
@@ -48,8 +55,17 @@ def _tree_rss_kib(pid: int) -> int:
     return total
 
 
-def timed(cmd: list[str]) -> tuple[float, int, int]:
+def _children_cpu() -> float:
+    import resource
+
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def timed(cmd: list[str]) -> tuple[float, int, int, float]:
+    """(wall s, peak KiB over the process tree, exit code, CPU s of the whole tree: every waited descendant)."""
     peak = 0
+    cpu0 = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -63,11 +79,50 @@ def timed(cmd: list[str]) -> tuple[float, int, int]:
     t.start()
     code = proc.wait()
     t.join()
-    return time.perf_counter() - start, peak, code
+    return time.perf_counter() - start, peak, code, _children_cpu() - cpu0
+
+
+def harness_overhead(n: int = 2000) -> None:
+    import timeit
+
+    import numpy as np
+
+    from portability.check import _reference, _result, _shapes, start_pool
+    from portability.inputs import make_inputs
+    from portability.plan import plan_call
+    from portability.runner import Progress, Task, run_backends
+    from portability.spec import load_catalog
+
+    op = next(o for o in load_catalog().ops if o.name == "abs")
+    case = op.cases[0]
+    arrays = make_inputs(case, 0, op.name)
+    reference = _reference(op, case, arrays)
+    api = op.apis_for("numpy")[0]
+    plan = plan_call(op, api, case, "aligned", _shapes(arrays))
+    bare = min(timeit.repeat(lambda: np.abs(arrays["x"]), number=1000, repeat=5)) / 1000
+    for compare in (False, True):
+        stamps = []
+
+        def on_outcome(o, compare=compare):
+            if compare:
+                _result(op, o, reference)
+            stamps.append(time.perf_counter())
+
+        tasks = [Task(i, op.name, case.name, "numpy", api.label, "aligned", plan, op.category) for i in range(n)]
+        with start_pool(["numpy"]) as pool:
+            outcomes, _ = run_backends(pool, {"numpy": tasks}, {(op.name, case.name): arrays}, {"numpy": []}, 60.0,
+                                       Progress({"numpy": n}, False), on_outcome)
+        assert all(o.status == "ok" for o in outcomes), {o.status for o in outcomes}
+        per = (stamps[-1] - stamps[0]) / (n - 1)
+        print(f"harness overhead per execution ({'with' if compare else 'without'} the parent's comparison): "
+              f"{(per - bare) * 1e6:.0f} us ({per * 1e6:.0f} us per task, bare np.abs {bare * 1e6:.1f} us; {n} tasks)")
 
 
 def main() -> None:
     args = sys.argv[1:]
+    if args[:1] == ["--overhead"]:
+        harness_overhead(int(args[1]) if len(args) > 1 else 2000)
+        return
     repeat, cold = 1, False
     if args[:1] == ["--repeat"]:
         repeat, args = int(args[1]), args[2:]
@@ -81,12 +136,12 @@ def main() -> None:
                "--html", f"{tmp}/r.html", *args]
     timed(floor_cmd)  # warm the file cache once, for both
     for i in range(repeat):
-        floor, floor_mem, _ = timed(floor_cmd)
+        floor, floor_mem, _, floor_cpu = timed(floor_cmd)
         cache = ["--cache-dir", tempfile.mkdtemp(prefix="cold-cache-")] if cold else []
-        run, run_mem, code = timed(run_cmd + cache)
-        print(f"run {i + 1}{' (cold cache)' if cold else ''}: import floor {floor:.2f} s ({floor_mem / 1024:.0f} MiB); "
-              f"portability run {run:.2f} s (exit {code}, peak {run_mem / 1024:.0f} MiB over all processes); "
-              f"ratio {run / floor:.2f}x")
+        run, run_mem, code, run_cpu = timed(run_cmd + cache)
+        print(f"run {i + 1}{' (cold cache)' if cold else ''}: import floor {floor:.2f} s ({floor_mem / 1024:.0f} MiB, "
+              f"{floor_cpu:.1f} CPU-s); portability run {run:.2f} s (exit {code}, peak {run_mem / 1024:.0f} MiB over "
+              f"all processes, {run_cpu:.1f} CPU-s); ratio {run / floor:.2f}x wall, {run_cpu / floor_cpu:.2f}x CPU")
     import json
 
     with open(f"{tmp}/r.json") as f:
@@ -96,17 +151,12 @@ def main() -> None:
 
 def rerun(repeat: int, args: list[str]) -> None:
     """A re-run with nothing changed, against its own cache folder: wall and CPU seconds (all processes)."""
-    import resource
-
     tmp = tempfile.mkdtemp()
     cmd = [sys.executable, "-m", "portability", "run", "--quiet", "--cache-dir", f"{tmp}/cache", "--json",
            f"{tmp}/r.json", "--html", f"{tmp}/r.html", *args]
     timed(cmd)  # fills the cache
     for i in range(repeat):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        wall, mem, code = timed(cmd)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        wall, mem, code, cpu = timed(cmd)
         print(f"re-run {i + 1}, nothing changed: {wall:.2f} s wall, {cpu:.2f} s CPU (exit {code}, "
               f"peak {mem / 1024:.0f} MiB)")
 

@@ -242,15 +242,22 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         if o.task.pass_ == "forward":
             forward_by_op.setdefault(o.task.op, []).append(o)
     hazards, stale, said = [], [], []
+    results_by_op: dict[str, list[Result]] = {}  # classification looks at one op's records: grouped once, not
+    pairwise_by_op: dict[str, list[Pairwise]] = {}  # scanned in full per op and per hazard
+    for r in results:
+        results_by_op.setdefault(r.op, []).append(r)
+    for pw in pairwise:
+        pairwise_by_op.setdefault(pw.op, []).append(pw)
     for op in selected:
-        found = classify(op, results, pairwise, _live_for(op, live))
-        said += notes(op, results, pairwise)
+        mine = results_by_op.get(op.name, [])
+        found = classify(op, mine, pairwise_by_op.get(op.name, []), _live_for(op, live))
+        said += notes(op, mine, pairwise_by_op.get(op.name, []))
         if any(h.kind == "default_argument_mismatch" for h in found):
             build = _recipe_builder(op, forward_by_op.get(op.name, []), recipe_outcomes)
             found = [_with_recipes(op, h, build) for h in found]
-        hazards += [_with_repro(op, h, seed, arrays, _repro_mode(h, results)) for h in found]
+        hazards += [_with_repro(op, h, seed, arrays, _repro_mode(h, mine)) for h in found]
         if not interrupted:  # a record may match a case that never ran: staleness is unknown
-            stale += stale_known(op, found, results)
+            stale += stale_known(op, found, mine)
     environment = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "portability": __version__,
@@ -436,8 +443,16 @@ def _recipe_builder(op, outcomes: list[Outcome], recipe_outcomes: dict):
     def out(o):
         return o.outputs[0] if o is not None and o.status == "ok" and o.outputs else None
 
+    built: dict[tuple, object] = {}  # an op's hazards (one per parameter) share their API pairs: assessed once
+
     def build(source, target):
         (sb, sa), (tb, ta) = source, target
+        ident = (sb, sa.label, tb, ta.label)
+        if ident not in built:
+            built[ident] = assess_pair(source, target, sb, sa, tb, ta)
+        return built[ident]
+
+    def assess_pair(source, target, sb, sa, tb, ta):
         values = recipe_values(sa, ta)
         key = variant_key(values)
         own = source_values(ta)

@@ -19,6 +19,7 @@ import importlib
 import inspect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from types import ModuleType
 
 ALIASES = {"np": "numpy", "tf": "tensorflow", "jnp": "jax.numpy"}
@@ -93,13 +94,23 @@ def check_name(dotted: str, policy: Policy) -> tuple[str, str]:
 def resolve(dotted: str, key: str):
     """The framework object a catalog target names, after every sandbox check (in the worker).
 
-    Raises TargetRefused (outside the sandbox) or AttributeError (the installed version lacks it)."""
+    Raises TargetRefused (outside the sandbox) or AttributeError (the installed version lacks it). A target
+    that passed is remembered with the namespace that holds it: a worker resolves the same few hundred targets
+    thousands of times, and a repeat costs one attribute lookup (the holder must still hold the same object,
+    or every check runs again)."""
+    seen = _RESOLVED.get((dotted, key))
+    if seen is not None and getattr(seen[0], seen[1], None) is seen[2]:
+        return seen[2]
     policy = policy_for(key)
     namespace, name = check_name(dotted, policy)
     holder = _namespace_object(namespace, policy)
     obj = getattr(holder, name)  # AttributeError: this version has no such API
     _check_object(dotted, obj, policy)
+    _RESOLVED[(dotted, key)] = (holder, name, obj)
     return obj
+
+
+_RESOLVED: dict[tuple[str, str], tuple] = {}  # (dotted, key) -> (holder, name, object) of a target that passed
 
 
 def _namespace_object(namespace: str, policy: Policy):
@@ -140,8 +151,10 @@ def _inside(module: str, packages: tuple[str, ...]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in packages)
 
 
+@lru_cache(maxsize=1)
 def reference_functions() -> dict:
-    """NAME -> function for ``portability.reference.NAME``: functions defined in that package only."""
+    """NAME -> function for ``portability.reference.NAME``: functions defined in that package only. Built once:
+    every reference call (thousands per run, finite differences included) looks a name up here."""
     from portability import reference
 
     return {name: fn for name, fn in vars(reference).items()

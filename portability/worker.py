@@ -1,8 +1,9 @@
 """One framework's long-lived worker: ``python -m portability.worker FD MODULE SETTINGS`` (never forked).
 
-The parent sends ``("run", task_id, plan, arrays)`` or ``("defaults", requests)``; the worker
-answers with one reply each. A plan with ``wrt`` is a backward pass: its outputs are the gradients
-of those inputs, in order (None where the framework has none). Framework exceptions become statuses
+The parent sends ``("run", task_id, plan, arrays)``, ``("run_many", [(task_id, plan, arrays), ...])`` (one
+reply per call, each sent as soon as the call ran), ``("run_batch", items)`` (one reply) or
+``("defaults", requests)``; the worker answers each. A plan with ``wrt`` is a backward pass: its outputs are
+the gradients of those inputs, in order (None where the framework has none). Framework exceptions become statuses
 here; a crash or hang is seen by the parent (see ``portability.runner``) and never reaches this code.
 """
 
@@ -50,7 +51,9 @@ def main(conn, module: str, settings: dict) -> None:
     except Exception as exc:  # a framework that imports but cannot start is reported, not raised
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
-    conn.send(("ready", version))
+    # a plain str: torch.__version__ is a TorchVersion, and unpickling one would import torch in the parent
+    conn.send(("ready", str(version)))
+    _MARKS["ready_cpu_s"] = time.process_time()
     while True:
         try:
             msg = conn.recv()
@@ -60,6 +63,9 @@ def main(conn, module: str, settings: dict) -> None:
             return
         if msg[0] == "run":
             conn.send(run_one(mod, *msg[1:]))
+        elif msg[0] == "run_many":  # one reply per call, sent as soon as it ran
+            for item in msg[1]:
+                conn.send(run_one(mod, *item))
         elif msg[0] == "run_batch":
             conn.send(("batch", run_batch(mod, msg[1])))
         elif msg[0] == "defaults":
@@ -151,6 +157,29 @@ def _plain(v):
     return repr(v)
 
 
+_MARKS: dict = {}  # CPU-time marks for a profiled worker (PORTABILITY_PROFILE)
+
+
+def _profiled(run, directory: str) -> None:
+    """Record the worker's CPU time (import + load until ready, then serving) in DIR (benchmarks/profile_run.py
+    sets PORTABILITY_PROFILE=DIR), and with PORTABILITY_PROFILE_CALLS=1 its cProfile stats: one file per process."""
+    import cProfile
+    import json
+    import resource
+
+    prof = cProfile.Profile() if os.environ.get("PORTABILITY_PROFILE_CALLS") else None
+    try:
+        prof.runcall(run) if prof else run()
+    finally:
+        use = resource.getrusage(resource.RUSAGE_SELF)
+        stem = os.path.join(directory, f"{sys.argv[2].rsplit('.', 1)[-1]}-{os.getpid()}")
+        if prof:
+            prof.dump_stats(stem + ".prof")
+        with open(stem + ".json", "w") as f:
+            json.dump({"module": sys.argv[2], "user_s": use.ru_utime, "sys_s": use.ru_stime,
+                       "max_rss_kib": use.ru_maxrss, **_MARKS}, f)
+
+
 def _short(text: str, limit: int = 600) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -165,4 +194,8 @@ if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from multiprocessing.connection import Connection
 
-    main(Connection(int(sys.argv[1])), sys.argv[2], json.loads(sys.argv[3]))
+    conn = Connection(int(sys.argv[1]))
+    if os.environ.get("PORTABILITY_PROFILE"):
+        _profiled(lambda: main(conn, sys.argv[2], json.loads(sys.argv[3])), os.environ["PORTABILITY_PROFILE"])
+    else:
+        main(conn, sys.argv[2], json.loads(sys.argv[3]))

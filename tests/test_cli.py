@@ -28,6 +28,21 @@ def test_import_and_catalog_load_import_no_framework():
     assert proc.returncode == 0 and "clean" in proc.stdout, proc.stderr
 
 
+def test_a_run_imports_no_framework_in_the_parent():
+    """What workers send back is plain data: torch's worker once reported its version as a TorchVersion, and
+    unpickling that imported torch into the parent (2 CPU-s and 190 MiB per run)."""
+    code = (
+        "import sys\nfrom portability.cli import main\n"
+        f"main(['run', {str(DATA / 'roundtrip.yaml')!r}, '--ops', 'tanh', '--frameworks', 'torch,tensorflow,jax,onnxruntime',"
+        " '--json', '', '--html', '', '--quiet'])\n"
+        f"loaded = [m for m in {FRAMEWORK_MODULES!r} if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+        "print('clean')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0 and "clean" in proc.stdout, proc.stdout + proc.stderr
+
+
 def test_run_writes_json_and_html_and_exits_0(tmp_path):
     j, h = tmp_path / "r.json", tmp_path / "r.html"
     proc = run_cli("run", str(DATA / "roundtrip.yaml"), "--ops", "tanh,nhwc_relu6", "--json", str(j), "--html", str(h))

@@ -44,13 +44,19 @@ def execute(plan, arrays: dict):
 
     Eager JAX compiles every primitive separately (2-3x slower here); under jit, arrays are traced
     and every other argument is closed over as a static value."""
-    try:
-        return _one(execute_batch([(plan, arrays)])[0])
-    except Exception as exc:
-        if not isinstance(exc, _untraceable()):
-            raise
+    if _UNTRACEABLE.pop(id(plan), None) is not plan:  # a batch just found it untraceable: no second trace
+        try:
+            return _one(execute_batch([(plan, arrays)])[0])
+        except Exception as exc:
+            if not isinstance(exc, _untraceable()):
+                raise
     args, kwargs = _native(plan, arrays)  # data-dependent output shapes (unique, nonzero): eager
     return base.outputs(plan, resolve(plan.call, KEY)(*args, **kwargs), _to_numpy)
+
+
+# Forward plans whose trace in the last batch failed as untraceable (id -> the plan, held so the id stays its own):
+# the worker runs each alone next (``execute``), and tracing it again alone would fail the same way.
+_UNTRACEABLE: dict[int, object] = {}
 
 
 def vjp(plan, arrays: dict) -> dict:
@@ -98,6 +104,9 @@ def execute_batch(items):
         return results
 
     results = jax.jit(program)(*flat)
+    _UNTRACEABLE.clear()
+    _UNTRACEABLE.update((id(plan), plan) for k, (plan, _) in enumerate(items)
+                        if k in failed and not plan.wrt and isinstance(failed[k], _untraceable()))
     out = []
     for k, ((plan, _, _, slot_names, _, _), r) in enumerate(zip(calls, results, strict=True)):
         if k in failed:

@@ -19,11 +19,12 @@ Readers (``read``) accept every version in ``validate.READABLE_VERSIONS`` and ch
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import os
 import tempfile
-from dataclasses import asdict
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 
 FORMAT_VERSION = 3
@@ -48,10 +49,35 @@ def to_dict(report) -> dict:
 
 def record(obj) -> dict:
     """A record as JSON wants it: its ``pass_`` field (a Python keyword cannot name a field) written ``pass``."""
-    d = asdict(obj)
+    d = plain(obj)
     if "pass_" in d:
         d["pass"] = d.pop("pass_")
     return d
+
+
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def plain(obj):
+    """``dataclasses.asdict`` for our records, without its generic deep copy (a run has ~10^6 values to convert):
+    a dataclass becomes a dict of its fields, lists, tuples and dicts keep their type, anything else is copied."""
+    if type(obj) in _ATOMS:
+        return obj
+    names = _FIELDS.get(type(obj))
+    if names is None and is_dataclass(obj) and not isinstance(obj, type):
+        names = _FIELDS[type(obj)] = tuple(f.name for f in fields(obj))
+    if names is not None:
+        return {n: plain(getattr(obj, n)) for n in names}
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return type(obj)(*[plain(v) for v in obj])
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(plain(v) for v in obj)
+    if isinstance(obj, dict):
+        return type(obj)((plain(k), plain(v)) for k, v in obj.items())
+    return copy.deepcopy(obj)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def pass_of(d: dict) -> str:
@@ -62,7 +88,7 @@ def pass_of(d: dict) -> str:
 def _hazard(h) -> dict:
     d = record(h)
     d["frameworks"], d["apis"], d["cases"] = list(h.frameworks), list(h.apis), list(h.cases)
-    d["recipes"] = [asdict(r) | {"verified": r.verified} for r in h.recipes]
+    d["recipes"] = [plain(r) | {"verified": r.verified} for r in h.recipes]
     return d
 
 
@@ -107,6 +133,9 @@ def summary(hazards, results, ops) -> dict:
 
 def clean(obj):
     """JSON has no NaN/Inf: non-finite floats become strings, tuples lists."""
+    t = type(obj)
+    if t is str or t is int or t is bool or obj is None:  # most values: returned before any isinstance check
+        return obj
     if isinstance(obj, float) and not math.isfinite(obj):
         return str(obj)
     if isinstance(obj, dict):
