@@ -98,11 +98,17 @@ def _not_taken(api: dict, params: list[str]) -> list[str]:
 def compact(text: str) -> str:
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     edits = []  # (start, end, replacement), non-overlapping
+    uses: dict[int, int] = {}  # an anchored API block serves several ops: rewrite it for none of them
+    for op_node in _items(root)["ops"][1].value:
+        for api_node in _api_nodes(op_node):
+            uses[id(api_node)] = uses.get(id(api_node), 0) + 1
 
     for op_node in _items(root)["ops"][1].value:
         op = _plain(op_node)
         inputs, params = _op_inputs(op_node), list(op.get("params") or {})
         for api_node in _api_nodes(op_node):
+            if uses[id(api_node)] > 1:
+                continue
             api, items = _plain(api_node), _items(api_node)
             if "call" not in api:
                 continue
@@ -190,9 +196,12 @@ def _commented(text, node) -> bool:
 def flow(text: str) -> str:
     """Block API entries and cases that fit on one line, written as one flow mapping."""
     root = yaml.compose(text, Loader=yaml.SafeLoader)
-    edits = []
+    edits, done = [], set()
 
     def one_line(node, prefix_end: int, prefix: str):
+        if id(node) in done:
+            return
+        done.add(id(node))
         if node.flow_style or not isinstance(node, yaml.MappingNode) or _commented(text, node):
             return
         rendered = _flow_text(text, node)

@@ -637,6 +637,11 @@ def _load_api(where: _Where, key: str, raw, params: dict, op_inputs: tuple[str, 
                 where.at(f"{section}.{p}").fail("not a parameter of this op")
     positional = {a["param"] for a in args if isinstance(a, dict) and "param" in a}
     positional |= {s["param"] for _, sources in derive.values() for s in sources if isinstance(s, dict)}
+    implicit = set(params) - set(pmap) - not_taken - positional - set(raw.get("fixed", {}))
+    implicit -= set(raw.get("constants", {})) | set(raw.get("call_kwargs", {})) | set(raw.get("ignores", {}))
+    for p in params:  # identity maps, in the op's parameter order
+        if p in implicit:
+            pmap[p] = ArgMap(p, implicit=True)
     for p in raw.get("defaults", {}):
         if p not in pmap:
             where.at(f"defaults.{p}").fail("a default needs the parameter passed to the API (not null, fixed or "

@@ -104,3 +104,14 @@ def test_schema_module_imports_no_framework():
             "print([m for m in ('torch', 'tensorflow', 'jax', 'onnxruntime') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_guides_typical_op_loads(tmp_path):
+    """dev/CATALOG_GUIDE.md promises a typical op in a dozen lines: its example is a real, loadable entry."""
+    guide = (ROOT / "dev" / "CATALOG_GUIDE.md").read_text()
+    block = guide.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert len(block.strip().splitlines()) <= 15
+    (op,) = load_catalog([write_yaml(tmp_path, "ops:\n" + block)]).ops
+    assert op.name == "hard_shrink" and len(op.cases) == 3
+    assert {a.framework for a in op.apis if not a.unsupported} == {"torch", "tensorflow", "onnx"}
+    assert op.apis_for("onnx")[0].params["lambd"].name == "lambd"  # passed under its own name

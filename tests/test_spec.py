@@ -17,7 +17,7 @@ ops:
     apis:
       numpy: {call: numpy.tanh, args: [x]}
       torch: [{call: torch.tanh, args: [x]}]
-      onnx: {call: Tanh, args: [x]}
+      onnx: {call: Tanh, args: [x], params: {eps: null}}
 """
 
 
@@ -44,7 +44,7 @@ def test_good_file(tmp_path):
     [
         ("summary: hyperbolic tangent", "summary: hyperbolic tangent\n    colour: red", "colour", "unknown key"),
         ("inputs: {x: {shape: [3, 4]}}", "inputs: {x: {shape: [3, four]}}", "inputs.x.shape.1", "expected a positive int"),
-        ("onnx: {call: Tanh, args: [x]}", "mxnet: {call: mx.tanh, args: [x]}", "apis.mxnet", "unknown key"),
+        ("onnx: {call: Tanh, args: [x], params: {eps: null}}", "mxnet: {call: mx.tanh, args: [x]}", "apis.mxnet", "unknown key"),
         ("torch: [{call: torch.tanh, args: [x]}]", "torch: [{call: os.system, args: [x]}]", "apis.torch.0.call",
          "not in an allowed torch namespace"),
         ("torch: [{call: torch.tanh, args: [x]}]", "torch: [{call: 'torch.tanh(x)', args: [x]}]", "apis.torch.0.call",
@@ -82,13 +82,13 @@ def test_good_file(tmp_path):
          "apis.torch.params.eps", "reads input 'weight'"),
         ("torch: [{call: torch.tanh, args: [x]}]", "torch: [{call: torch.tanh, args: [x], constants: {n: {dim: [x, 5]}}}]",
          "apis.torch.constants.n", "axis 5 out of range"),
-        ("onnx: {call: Tanh, args: [x]}", "onnx: {call: Tanh, args: [x], constants: {alpha: 0.5}}",
+        ("onnx: {call: Tanh, args: [x], params: {eps: null}}", "onnx: {call: Tanh, args: [x], params: {eps: null}, constants: {alpha: 0.5}}",
          "apis.onnx.0.constants.alpha", "has no attribute 'alpha'"),
-        ("onnx: {call: Tanh, args: [x]}", "onnx: {call: Tanh, args: [x], params: {eps: epsilon}}",
+        ("onnx: {call: Tanh, args: [x], params: {eps: null}}", "onnx: {call: Tanh, args: [x], params: {eps: epsilon}}",
          "apis.onnx.0.params.eps", "has no attribute 'epsilon'"),
-        ("onnx: {call: Tanh, args: [x]}", "onnx: {call: Gelu, args: [x], opset: 13}", "apis.onnx.0.opset",
+        ("onnx: {call: Tanh, args: [x], params: {eps: null}}", "onnx: {call: Gelu, args: [x], opset: 13}", "apis.onnx.0.opset",
          "does not exist at opset 13"),
-        ("onnx: {call: Tanh, args: [x]}", "onnx: {call: TanhPlusPlus, args: [x]}", "apis.onnx.0.call",
+        ("onnx: {call: Tanh, args: [x], params: {eps: null}}", "onnx: {call: TanhPlusPlus, args: [x]}", "apis.onnx.0.call",
          "not an op of the default ONNX domain"),
         ("numpy: {call: numpy.tanh, args: [x]}", "numpy: {call: numpy.tanh, args: [x], output_stack: 1}",
          "apis.numpy.output_stack", "stacks only index, int or bool outputs"),
