@@ -195,7 +195,7 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
                 _add_cotangents(op, case, arrays[(op.name, case.name)], references[(op.name, case.name)], seed)
     tasks, requests = _plan_tasks(selected, names, arrays, passes, differentiating)
     variants = _plan_recipe_tasks(selected, names, arrays, tasks) if "forward" in passes else {}
-    lacking = {b: {d: why for d, why in lacking_dtypes(pool.workers[b][0].module).items() if d in (dtypes or ())}
+    lacking = {b: {d: why for d, why in lacking_dtypes(modules[b]).items() if d in (dtypes or ())}
                for b in names}
     lacking = {b: d for b, d in lacking.items() if d}
     tasks = {b: [t for t in ts if _case_dtype(by_op[t.op], t.case) not in lacking.get(b, {})]
