@@ -802,10 +802,40 @@ def _check_reference_covers(where: _Where, reference: ApiSpec, params: dict, api
         return set(api.params) | set(api.fixed) | {a["param"] for a in api.args if isinstance(a, dict) and "param" in a}
 
     passed = set().union(*(used(a) for a in apis if not a.unsupported))
+    accepts = _keywords_of(reference.call)
     for name, p in params.items():
-        if (p.semantic or name in passed) and name not in used(reference) and name not in reference.ignores:
-            where.fail(f"the reference neither takes nor fixes parameter {name!r}: map it under `params`, "
+        taken = name in used(reference) and (accepts is None or reference.params.get(name) is None
+                                             or reference.params[name].name is None
+                                             or reference.params[name].name in accepts)
+        if (p.semantic or name in passed) and not taken and name not in reference.ignores:
+            how = f" ({reference.call} has no argument {name!r})" if name in used(reference) else ""
+            where.fail(f"the reference neither takes nor fixes parameter {name!r}{how}: map it under `params`, "
                        f"give `fixed: {{{name}: VALUE}}` if it implements one value, or `ignores: {{{name}: WHY}}`")
+
+
+def _keywords_of(call: str) -> set[str] | None:
+    """The keyword arguments a reference function accepts (None when it takes any, or cannot be inspected): an
+    unmapped parameter passes under its own name, so a reference without that argument would fail only at run
+    time; the loader says so first."""
+    import inspect
+
+    import numpy as np
+
+    from portability.resolve import resolve_reference
+
+    try:
+        fn = resolve_reference(call)
+    except Exception:
+        return None
+    if isinstance(fn, np.ufunc):
+        return {"out", "where", "casting", "order", "dtype", "subok", "signature"}
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        return None
+    return {n for n, p in sig.parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
 def _check_reads(where: _Where, api: ApiSpec, params: dict, cases: tuple) -> None:

@@ -100,6 +100,11 @@ def test_every_differentiable_op_runs_backward_in_torch_tensorflow_and_jax(catal
     ran = {(r.op, r.framework) for r in report.results if r.pass_ == "backward" and r.status != "not_installed"}
     unsupported = {(h.op, f) for h in report.hazards if h.kind == "gradient_unsupported" and h.known
                    for f in h.frameworks}
+    # a call whose forward pass is refused (a known error: torch/TF refuse negative pads) has no gradient either
+    unsupported |= {(h.op, f) for h in report.hazards if h.kind in ("error", "unsupported") and h.known
+                    and h.pass_ == "forward" and all(r.status != "ok" for r in report.results
+                                                     if r.op == h.op and r.pass_ == "forward" and r.framework == f)
+                    for f in h.frameworks}
     assert {(op, fw) for op, fw in ran if (op, fw) not in unsupported} <= {
         (r.op, r.framework) for r in report.results if r.pass_ == "backward" and r.status == "ok"}
     missing = []
@@ -285,8 +290,8 @@ def test_full_catalog_report_in_a_real_browser(report, tmp_path):
 
     page = tmp_path / "full.html"
     html.write(jsonio.to_dict(report), page)
-    # measured 6.4 MB with port recipes and ONNX opsets (own + latest) in the page; 4.6 MB before them
-    assert page.stat().st_size < 8_000_000
+    # the page grows with the catalog: measured 41 KB per op at 169 ops (7.0 MB), 39 KB per op at 282 (10.9 MB)
+    assert page.stat().st_size < 45_000 * len(report.ops)
     if CHROMIUM is None:
         pytest.skip("no headless browser: install chromium (apt-get install chromium)")
     p = _run(_flags(tmp_path / "p1") + ["--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
