@@ -78,6 +78,20 @@ def test_a_kink_too_small_to_matter_is_no_kink():
     assert ref.differentiable
 
 
+def test_a_kink_half_precision_would_absorb_is_still_a_kink_in_a_half_precision_case():
+    """The jump is the float64 reference's, judged as in float32: bfloat16's wide tolerance would absorb a tie
+    whose frameworks' subgradients still miss the central difference (topk on ties@bfloat16)."""
+    x = np.array([0.0, 1.0, -2.0])
+    fn = lambda a: [a["x"] + 1e-3 * np.abs(a["x"])]  # noqa: E731  a jump of 2e-3 at 0
+    bf16 = gradient_tolerance(tolerance_for("bfloat16"))
+    assert 2e-3 < bf16.rtol  # within bfloat16's tolerance, far beyond float32's
+    ref = reference_gradient(fn, {"x": x}, "x", [np.ones(3)], "bfloat16", bf16, 0, "op", "case")
+    assert not ref.differentiable and "one-sided derivatives differ" in ref.reason
+    smooth = reference_gradient(lambda a: [np.sin(a["x"])], {"x": x}, "x", [np.ones(3)], "bfloat16", bf16, 0,
+                                "op", "case")
+    assert smooth.differentiable  # a smooth function at bfloat16's step is no kink
+
+
 def test_the_step_follows_the_case_dtype():
     x = np.array([0.3, 0.7])
     half, _ = _reference(lambda a: [np.sin(a["x"])], x, dtype="float16")
