@@ -630,8 +630,9 @@ def _result(op, o: Outcome, reference) -> Result:
 
 def expected_dtype(case, spec, expected) -> str:
     """The dtype an API's output should have: the case's `result_dtype` where it states one (integer and mixed
-    dtypes, creation ops), else the case dtype for a float output and the reference's dtype for the others."""
-    if case.result_dtype and spec.kind in ("float", "int"):
+    dtypes, creation ops, random creation's distribution outputs), else the case dtype for a float output and the
+    reference's dtype for the others."""
+    if case.result_dtype and spec.kind in ("float", "int", "distribution"):
         return case.result_dtype
     return case.dtype if spec.kind in ("float", "distribution") else str(np.asarray(expected).dtype)
 

@@ -32,6 +32,7 @@ _IO_FRAGMENTS = (
     "serial", "config", "memmap", "datasource", "txt", "regex", "stringlookup", "integerlookup", "vectoriz", "lambda", "tfsm",
     "wrapper", "jaxlayer", "flaxlayer", "debug", "profil", "summary", "checkpoint", "environ", "feed", "show",
     "import", "attr", "library",
+    "seed",  # global RNG state (numpy.random.seed, torch.manual_seed, keras.random.SeedGenerator): random ops draw unseeded
 )
 _DENIED_NAMES = {"hub", "function", "get", "seterr", "seterrcall", "setbufsize", "info"}
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")

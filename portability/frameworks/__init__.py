@@ -28,18 +28,18 @@ BACKENDS: dict[str, Backend] = {
     b.name: b
     for b in (
         Backend("numpy", "numpy", "portability.frameworks.numpy_",
-                ("numpy", "numpy.linalg", "numpy.fft"), ("numpy",)),
+                ("numpy", "numpy.linalg", "numpy.fft", "numpy.random"), ("numpy",)),
         Backend("torch", "torch", "portability.frameworks.torch_",
                 ("torch", "torch.nn", "torch.nn.functional", "torch.linalg", "torch.special", "torch.fft",
                  "torch.Tensor"), ("torch",)),
         Backend("tensorflow", "tensorflow", "portability.frameworks.tensorflow_",
                 ("tensorflow", "tensorflow.nn", "tensorflow.math", "tensorflow.image", "tensorflow.linalg",
-                 "tensorflow.signal", "tensorflow.compat.v1.nn", "tensorflow.compat.v1.image",
-                 "tensorflow.experimental.numpy", "keras.layers", "keras.ops", "keras.ops.image", "keras.losses", "keras.activations"),
+                 "tensorflow.signal", "tensorflow.random", "tensorflow.compat.v1.nn", "tensorflow.compat.v1.image",
+                 "tensorflow.experimental.numpy", "keras.layers", "keras.ops", "keras.ops.image", "keras.losses", "keras.activations", "keras.random"),
                 ("tensorflow", "keras", "tf_keras")),
         Backend("jax", "jax", "portability.frameworks.jax_",
                 ("jax.numpy", "jax.numpy.linalg", "jax.numpy.fft", "jax.nn", "jax.lax", "jax.image",
-                 "jax.scipy.special", "jax.scipy.linalg"), ("jax", "jaxlib"), workers=2),
+                 "jax.scipy.special", "jax.scipy.linalg", "jax.random"), ("jax", "jaxlib"), workers=2),
         Backend("onnxruntime", "onnx", "portability.frameworks.onnxruntime_", (), ()),
         Backend("onnx-reference", "onnx", "portability.frameworks.onnx_reference", (), ()),
     )

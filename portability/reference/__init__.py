@@ -14,5 +14,6 @@ from portability.reference.losses import *  # noqa: F401,F403
 from portability.reference.nan_index import *  # noqa: F401,F403
 from portability.reference.nn import *  # noqa: F401,F403
 from portability.reference.other_apis import *  # noqa: F401,F403
+from portability.reference.random import *  # noqa: F401,F403
 from portability.reference.sampling import *  # noqa: F401,F403
 from portability.reference.special import *  # noqa: F401,F403
