@@ -75,6 +75,14 @@ HOSTILE_CALLS = [
     ("jax", "jax._src.util.os.system"),
     ("onnx", "System"),
     ("onnx", "os.system"),
+    # global RNG state: random creation ops (numpy.random, tf.random, keras.random, jax.random) draw unseeded
+    ("torch", "torch.manual_seed"),
+    ("torch", "torch.seed"),
+    ("numpy", "numpy.random.seed"),
+    ("numpy", "np.random.set_state"),
+    ("tensorflow", "tf.random.set_seed"),
+    ("tensorflow", "keras.random.SeedGenerator"),
+    ("tensorflow", "tf.random.set_global_generator"),
 ]
 
 
