@@ -230,10 +230,11 @@ def catalog_schema() -> dict:
     }
 
 
-def keys_of(section: str) -> set[str]:
+@lru_cache(maxsize=None)
+def keys_of(section: str) -> frozenset[str]:
     """The keys a section allows, read from the schema (the loader's key checks use these)."""
     schema = catalog_schema()
-    return set((schema if section == "file" else schema["$defs"][section])["properties"])
+    return frozenset((schema if section == "file" else schema["$defs"][section])["properties"])
 
 
 @lru_cache(maxsize=1)
@@ -279,12 +280,15 @@ def _message(error) -> str:
     return error.message
 
 
-def _memo_dir():
-    import os
+@lru_cache(maxsize=1)
+def _format_digest() -> bytes:
+    """What a remembered verdict depends on besides the file: this module's definitions and portability's
+    version (read once per process, not once per catalog file)."""
     from pathlib import Path
 
-    root = os.environ.get("PORTABILITY_CACHE_DIR") or Path.home() / ".cache" / "portability"
-    return Path(root) / "schema-valid"
+    from portability import __version__
+
+    return Path(__file__).read_bytes() + __version__.encode()
 
 
 def file_problem(raw: bytes, doc) -> tuple[int | None, str, str] | None:
@@ -293,10 +297,12 @@ def file_problem(raw: bytes, doc) -> tuple[int | None, str, str] | None:
     import hashlib
     from pathlib import Path
 
-    from portability import __version__
+    from portability.cache import resolve_dir
 
-    digest = hashlib.sha256(raw + Path(__file__).read_bytes() + __version__.encode()).hexdigest()
-    marker = _memo_dir() / digest
+    folder = resolve_dir(None)  # the result cache's folder ($PORTABILITY_CACHE_DIR; '' turns memos off)
+    if folder is None:
+        return structure_problem(doc)
+    marker = Path(folder) / "schema-valid" / hashlib.sha256(raw + _format_digest()).hexdigest()
     if marker.exists():
         return None
     problem = structure_problem(doc)

@@ -249,7 +249,7 @@ class _Where:
         return tuple(value)
 
 
-def _keys(section: str) -> set[str]:
+def _keys(section: str) -> frozenset[str]:
     from portability.catalog_format import keys_of
 
     return keys_of(section)
@@ -607,12 +607,6 @@ def _load_api(where: _Where, key: str, raw, params: dict, op_inputs: tuple[str, 
     if kind not in API_KINDS:
         where.at("kind").fail(f"unknown kind {kind!r} (known: {', '.join(API_KINDS)})")
     kwargs = where.at("kwargs").typed(raw.get("kwargs", {}), dict, "a mapping kwarg -> input")
-    weights_raw = raw.get("weights", {}) if isinstance(raw.get("weights", {}), dict) else {}
-    elsewhere = set(kwargs.values()) | set(weights_raw.values()) | {
-        s for _, sources in derive.values() for s in sources if isinstance(s, str)}
-    args_raw = raw.get("args", [n for n in op_inputs if n not in elsewhere])
-    where.at("args").typed(args_raw, list, "a list of arguments")
-    args = tuple(_load_arg(where.at(f"args.{i}"), a, params, input_names) for i, a in enumerate(args_raw))
     for k, v in kwargs.items():
         if v not in input_names:
             where.at(f"kwargs.{k}").fail(f"no input named {v!r}")
@@ -620,6 +614,11 @@ def _load_api(where: _Where, key: str, raw, params: dict, op_inputs: tuple[str, 
     for k, v in weights.items():
         if v not in input_names:
             where.at(f"weights.{k}").fail(f"no input named {v!r}")
+    elsewhere = set(kwargs.values()) | set(weights.values()) | {
+        s for _, sources in derive.values() for s in sources if isinstance(s, str)}
+    args_raw = raw.get("args", [n for n in op_inputs if n not in elsewhere])
+    where.at("args").typed(args_raw, list, "a list of arguments")
+    args = tuple(_load_arg(where.at(f"args.{i}"), a, params, input_names) for i, a in enumerate(args_raw))
     pmap, not_taken = {}, set()
     for p, m in where.at("params").typed(raw.get("params", {}), dict, "a mapping").items():
         w = where.at(f"params.{p}")
