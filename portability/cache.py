@@ -29,6 +29,7 @@ import os
 import pickle
 import platform
 import sqlite3
+import time
 import types
 from dataclasses import replace
 from functools import lru_cache
@@ -39,6 +40,7 @@ DB_NAME = "results.sqlite3"
 CACHEABLE = frozenset({"ok", "unsupported", "error"})  # outcome statuses worth keeping
 _FORMAT = 1  # bump when what a stored value holds changes
 _CHUNK = 500  # keys per SELECT: under SQLite's bound-parameter limit
+_LOCK_WAIT_S = 60.0  # how long a run waits for another run's write
 _PACKAGE = Path(__file__).resolve().parent
 # Modules whose code decides what a call computes and how it is compared. Presentation (reports, hazards,
 # explain, the CLI) and orchestration (runner) are left out: they are recomputed on every run or change nothing.
@@ -62,6 +64,20 @@ def resolve_dir(explicit: str | None) -> str | None:
     return explicit or None
 
 
+def _retry_locked(step, wait_s: float | None = None) -> None:
+    """Run ``step`` until SQLite stops answering "locked"/"busy" without waiting, for up to ``wait_s``."""
+    deadline = time.monotonic() + (_LOCK_WAIT_S if wait_s is None else wait_s)
+    pause = 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as e:
+            if not any(w in str(e) for w in ("locked", "busy")) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
+
+
 class ResultCache:
     """Key -> pickled value in one SQLite file. Values are pickles: the cache folder is the user's own, like
     a pip or JAX cache; never point it at a folder others can write."""
@@ -69,8 +85,16 @@ class ResultCache:
     def __init__(self, folder: str):
         Path(folder).mkdir(parents=True, exist_ok=True)
         self.path = os.path.join(folder, DB_NAME)
-        self.db = sqlite3.connect(self.path, timeout=60.0, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db = sqlite3.connect(self.path, timeout=_LOCK_WAIT_S, isolation_level=None, check_same_thread=False)
+        _retry_locked(self._set_up)
+
+    def _set_up(self) -> None:
+        # WAL is a property of the file, so only the first opener switches to it. That switch (and the first
+        # CREATE TABLE) upgrades a shared lock to an exclusive one; when two runs open a new cache at the same
+        # moment, SQLite answers "database is locked" at once instead of waiting (waiting could deadlock), so
+        # the caller retries.
+        if self.db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses at most the last commit
         self.db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
 

@@ -80,7 +80,8 @@ def logsumexp(x, axis, keepdims=False):
     Over an empty axis the sum is 0, so the result is -inf (ONNX's reduce_log_sum_exp_empty_set)."""
     m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0.0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the answer over an empty axis
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
