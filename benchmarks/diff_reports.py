@@ -8,6 +8,10 @@ Compared: every result (status, dtypes, shapes, metrics, message), every pairwis
 recipes and repro snippets), stale known records, the op descriptions and the summary. Ignored: ``timing``, each
 result's ``elapsed_s``, catalog paths' directories (runs from two checkouts), line numbers in
 error messages' "(at FILE.py:LINE)", and the environment's timestamp, argv, framework status and compilation cache.
+``--ignore-ops A,B`` leaves ops out (random creation ops: only JAX's draws are seeded, so their values and the
+distances between them change from run to run while their hazards stay):
+
+    .venv/bin/python benchmarks/diff_reports.py before.json after.json --ignore-ops rand_uniform,randn_normal
 """
 
 from __future__ import annotations
@@ -18,6 +22,19 @@ import re
 import sys
 
 IGNORED_ENV = ("generated_at", "argv", "compilation_cache", "framework_status")
+
+
+def _without(report: dict, ops: set) -> dict:
+    if not ops:
+        return report
+    out = dict(report)
+    for section in ("results", "pairwise", "hazards", "stale_known", "notes"):
+        if isinstance(report.get(section), list):
+            out[section] = [r for r in report[section] if not (isinstance(r, dict) and r.get("op") in ops)]
+    if isinstance(report.get("ops"), list):
+        out["ops"] = [o for o in report["ops"] if o.get("name") not in ops]
+    out.pop("summary", None)  # counts over every op
+    return out
 
 
 def _strip(report: dict) -> dict:
@@ -65,18 +82,24 @@ def _walk(a, b, path: str, out: list, limit: int = 20):
         out.append(f"{path}: {a!r:.200} != {b!r:.200}")
 
 
-def diff(before: dict, after: dict) -> list[str]:
+def diff(before: dict, after: dict, ignore_ops: set = frozenset()) -> list[str]:
     out: list[str] = []
-    _walk(_strip(before), _strip(after), "", out)
+    _walk(_strip(_without(before, ignore_ops)), _strip(_without(after, ignore_ops)), "", out)
     return out
 
 
 def main() -> int:
-    with open(sys.argv[1]) as f:
+    args = sys.argv[1:]
+    ignore: set = set()
+    if "--ignore-ops" in args:
+        i = args.index("--ignore-ops")
+        ignore = set(args[i + 1].split(","))
+        del args[i:i + 2]
+    with open(args[0]) as f:
         before = json.load(f)
-    with open(sys.argv[2]) as f:
+    with open(args[1]) as f:
         after = json.load(f)
-    found = diff(before, after)
+    found = diff(before, after, ignore)
     for line in found:
         print(line)
     print(f"{len(before['results'])} results, {len(before['hazards'])} hazards: "

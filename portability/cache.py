@@ -43,11 +43,12 @@ _CHUNK = 500  # keys per SELECT: under SQLite's bound-parameter limit
 _LOCK_WAIT_S = 60.0  # how long a run waits for another run's write
 _PACKAGE = Path(__file__).resolve().parent
 # Modules whose code decides what a call computes and how it is compared. Presentation (reports, hazards,
-# explain, the CLI) and orchestration (runner) are left out: they are recomputed on every run or change nothing.
+# explain, the CLI), the pairwise comparison of outcomes and orchestration (runner) are left out: they are
+# recomputed on every run or change nothing.
 # transforms, array_transforms and reference are digested per function, so an edit re-runs only its users.
 _ENGINE_SKIP = {"cli.py", "hazards.py", "matrix.py", "explain.py", "coverage.py", "pytest_plugin.py", "repro.py",
                 "runner.py", "cache.py", "shards.py", "lazy_pool.py", "reuse.py", "run_memo.py", "transforms.py",
-                "array_transforms.py", "cells.py", "errors.py", "__main__.py"}
+                "array_transforms.py", "cells.py", "errors.py", "__main__.py", "pairwise.py"}
 
 
 def default_dir() -> str:

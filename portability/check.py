@@ -23,7 +23,6 @@ from portability import __version__
 from portability.compare import (
     compare,
     gradient_metrics,
-    gradient_pair,
     gradient_tolerance,
     pair_metrics,
     tolerance_for,
@@ -33,6 +32,8 @@ from portability.frameworks.numpy_ import execute_reference
 from portability.gradients import DIRECTIONS, SMALL, STEP, GradientReference, reference_gradient
 from portability.hazards import FAULTS, _same, api_id, classify, notes, stale_known
 from portability.inputs import cotangent, make_inputs, summarize
+from portability.pairwise import EarlyPairs
+from portability.pairwise import pairwise as all_pairs
 from portability.plan import MODES, PASSES, api_wrt, cotangent_name, plan_call
 from portability.records import Hazard, Pairwise, Result
 from portability.recipes import (RECIPE_MODE, assess, pairs_to_port, plan_recipe, recipe_values, source_values,
@@ -213,9 +214,14 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
             compared[o.task.id] = _gradient_results(op, o, gradient_refs.get(op, o.task.case))
         else:
             compared[o.task.id] = [_result(op, o, references[(o.task.op, o.task.case)])]
+        early.add(o)
 
+    early = EarlyPairs(by_op, [t for ts in tasks.values() for t in ts], RECIPE_MODE)
     if deferred:
         pool.launch(look.needed)
+    for o in look.outcomes:  # while the workers import their frameworks
+        if o.task.mode != RECIPE_MODE:
+            early.add(o)
     ran, infos = ([], {}) if not look.needed or (deferred and pool.stopping.is_set()) else run_backends(
         pool, {b: look.to_run[b] for b in look.needed}, arrays, look.requests, timeout, bar, on_outcome)
     interrupted = pool.stopping.is_set()  # set before the run ends only by an interrupt
@@ -232,7 +238,7 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     results += [replace(r, mode="defaults", message=r.message or "same call as aligned", elapsed_s=0.0)
                 for o in _reused(outcomes) for r in compared[o.task.id]]
     results.sort(key=lambda r: (r.op, r.case, r.framework, r.api, r.mode, r.pass_, r.wrt or ""))
-    pairwise = _pairwise(by_op, _with_reused_defaults(outcomes))
+    pairwise = all_pairs(by_op, _with_reused_defaults(outcomes), early)
     position = {op.name: i for i, op in enumerate(selected)}
     pairwise.sort(key=lambda p: position[p.op])  # grouped by op in catalog order: shards merge to the same list
     live = {(op_name, b, label): vals for b, info in infos.items()
@@ -639,69 +645,6 @@ def expected_dtype(case, spec, expected) -> str:
 
 def _badness(m) -> tuple:
     return (not m.shape_equal, not m.nonfinite_equal, not m.within_tolerance, m.max_abs_error or 0.0)
-
-
-def _pairwise(by_op: dict, outcomes: list[Outcome]) -> list[Pairwise]:
-    """Every pair of APIs that ran the same case in the same mode and pass: the first output in the forward
-    pass (exact for index outputs), each differentiated input's whole gradient in the backward pass."""
-    groups: dict[tuple, list[Outcome]] = {}
-    for o in outcomes:
-        if o.status == "ok":
-            groups.setdefault((o.task.op, o.task.case, o.task.mode, o.task.pass_), []).append(o)
-    out = []
-    for (op_name, case_name, mode, pass_), os_ in groups.items():
-        op = by_op[op_name]
-        case = next(c for c in op.cases if c.name == case_name)
-        tol = tolerance_for(case.dtype, op.tolerance, case.accumulation)
-        if pass_ == "backward":
-            out += _gradient_pairwise(op_name, case_name, mode, os_, gradient_tolerance(tol))
-            continue
-        for i, a in enumerate(os_):
-            for b in os_[i + 1:]:
-                max_abs, ulp, within, shape_equal = pair_metrics(a.outputs[0], b.outputs[0], op.outputs[0].kind, tol)
-                out.append(Pairwise(op_name, case_name, mode, api_id(a.task.backend, a.task.label),
-                                    api_id(b.task.backend, b.task.label), max_abs, ulp, within, shape_equal))
-    return out
-
-
-def _gradient_pairwise(op_name: str, case_name: str, mode: str, outcomes: list[Outcome], tol) -> list[Pairwise]:
-    """Each pair of APIs' gradients of one input, element by element. Every pair's ``worst`` shows the same
-    element, the one where the APIs spread most (a NaN/Inf disagreement first), so a hazard can say what each
-    framework gives there."""
-    by_wrt: dict[str, list[tuple]] = {}
-    for o in outcomes:
-        for w, g in zip(o.task.plan.wrt, o.outputs):
-            if g is not None and not isinstance(g, str):
-                by_wrt.setdefault(w, []).append((api_id(o.task.backend, o.task.label), np.asarray(g)))
-    out = []
-    for w, entries in by_wrt.items():
-        at = _spread_index([g for _, g in entries], tol)
-        for i, (ia, ga) in enumerate(entries):
-            for ib, gb in entries[i + 1:]:
-                g = gradient_pair(ga, gb, tol)
-                worst = g.worst
-                if worst is not None and at is not None and ga.shape == gb.shape:
-                    worst = {"index": list(at), "a": float(ga[at]), "b": float(gb[at])}
-                out.append(Pairwise(op_name, case_name, mode, ia, ib, g.max_abs_error, None, g.within_tolerance,
-                                    g.shape_equal, "backward", w, g.nonfinite_detail, worst))
-    return out
-
-
-def _spread_index(grads: list, tol) -> tuple | None:
-    """The element where same-shaped gradients differ most, relative to what rounding explains (an element
-    some have finite and others not comes first)."""
-    shapes = {g.shape for g in grads}
-    if len(grads) < 2 or len(shapes) != 1 or not grads[0].size:
-        return None
-    from portability.compare import element_allowance
-
-    stack = np.stack([g.astype(np.float64) for g in grads])
-    finite = np.isfinite(stack)
-    with np.errstate(invalid="ignore"):
-        spread = np.where(finite.all(0), np.ptp(np.where(finite, stack, 0.0), axis=0), 0.0)
-    allow = np.max([element_allowance(g, tol) for g in grads], axis=0)
-    score = np.where(finite.any(0) & ~finite.all(0), np.inf, spread / np.maximum(allow, 1e-300))
-    return tuple(int(i) for i in np.unravel_index(int(np.argmax(score)), grads[0].shape)) if grads[0].ndim else ()
 
 
 def _reused(outcomes: list[Outcome]) -> list[Outcome]:

@@ -199,3 +199,8 @@ if __name__ == "__main__":
         _profiled(lambda: main(conn, sys.argv[2], json.loads(sys.argv[3])), os.environ["PORTABILITY_PROFILE"])
     else:
         main(conn, sys.argv[2], json.loads(sys.argv[3]))
+    # Nothing is left to save: skip the interpreter's teardown, which takes TensorFlow ~0.9 s and torch ~0.5 s
+    # (module finalizers, thread pools), time the parent's last driver would otherwise spend waiting.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
