@@ -281,7 +281,8 @@ def cmd_run(args) -> int:
     names = [b for b in BACKENDS if backends is None or b in backends] if modules is None else list(backends or modules)
     cache_dir = resolve_dir(args.cache_dir)
     cache = _open_cache(cache_dir, args.no_cache)
-    memo_key = None if cache is None or args.baseline else run_memo.key(
+    # --no-cache never reads, so a memo stored under its command line (part of the key) could never be used
+    memo_key = None if cache is None or args.baseline or args.no_cache else run_memo.key(
         sorted((k, str(v)) for k, v in vars(args).items()) + [sys.argv[1:]], args.catalog, names, cache_dir)
     hit = run_memo.lookup(cache, memo_key)
     if hit is not None:

@@ -382,8 +382,12 @@ def test_cli_cached_runs_import_no_framework_no_cache_executes_all_and_clear_emp
     html.unlink()
     same = probed()
     assert "its reports reproduced" in same and (out.read_bytes(), html.read_bytes()) == before
+    memos = "SELECT COUNT(*) FROM results WHERE key LIKE 'run:%'"
+    assert sqlite3.connect(cache / "results.sqlite3").execute(memos).fetchone()[0] == 1
     again = run_cli(*args, "--no-cache")
     assert f"{total} tasks: {total} executed, 0 from" in again.stdout, again.stdout + again.stderr
+    # its results are stored for the next run; its reports are not: no run with --no-cache could reproduce them
+    assert sqlite3.connect(cache / "results.sqlite3").execute(memos).fetchone()[0] == 1
     info = run_cli("cache", "info", "--cache-dir", str(cache))
     assert info.returncode == 0 and " 0 entries" not in info.stdout
     cleared = run_cli("cache", "clear", "--cache-dir", str(cache))
