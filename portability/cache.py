@@ -65,6 +65,10 @@ def resolve_dir(explicit: str | None) -> str | None:
     return explicit or None
 
 
+def dumps(value) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _retry_locked(step, wait_s: float | None = None) -> None:
     """Run ``step`` until SQLite stops answering "locked"/"busy" without waiting, for up to ``wait_s``."""
     deadline = time.monotonic() + (_LOCK_WAIT_S if wait_s is None else wait_s)
@@ -115,9 +119,12 @@ class ResultCache:
 
     def put_many(self, items: dict) -> None:
         """One transaction: a concurrent run waits for the lock (up to a minute), a killed one commits nothing."""
-        if not items:
+        self.put_rows([(k, dumps(v)) for k, v in items.items()])
+
+    def put_rows(self, rows: list[tuple[str, bytes]]) -> None:
+        """``put_many`` of values already pickled by ``dumps`` (a run pickles each outcome as it arrives)."""
+        if not rows:
             return
-        rows = [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()]
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany("INSERT OR REPLACE INTO results (key, value) VALUES (?, ?)", rows)

@@ -209,14 +209,17 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     def on_outcome(o: Outcome) -> None:  # runs in the driving threads while the frameworks work
         op = by_op[o.task.op]
         if o.task.mode == RECIPE_MODE:
+            pending.add(o, None)
             return  # a port recipe's call: compared with its source's output after the run
         if o.task.pass_ == "backward":
             compared[o.task.id] = _gradient_results(op, o, gradient_refs.get(op, o.task.case))
         else:
             compared[o.task.id] = [_result(op, o, references[(o.task.op, o.task.case)])]
+        pending.add(o, compared[o.task.id])
         early.add(o)
 
     early = EarlyPairs(by_op, [t for ts in tasks.values() for t in ts], RECIPE_MODE)
+    pending = reuse.Pending(cache, look)
     if deferred:
         pool.launch(look.needed)
     for o in look.outcomes:  # while the workers import their frameworks
@@ -225,7 +228,7 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     ran, infos = ([], {}) if not look.needed or (deferred and pool.stopping.is_set()) else run_backends(
         pool, {b: look.to_run[b] for b in look.needed}, arrays, look.requests, timeout, bar, on_outcome)
     interrupted = pool.stopping.is_set()  # set before the run ends only by an interrupt
-    reuse.store(cache, look, ran, compared, infos)
+    reuse.store(cache, look, pending, infos)
     infos = _with_cached_infos(infos, look, names)
     order = {b: i for i, b in enumerate(BACKENDS)}
     outcomes = sorted(ran + look.outcomes, key=lambda o: (o.task.id, order.get(o.task.backend, 99)))

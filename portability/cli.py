@@ -364,6 +364,9 @@ class _WriteOnly:
     def put_many(self, items: dict) -> None:
         self.cache.put_many(items)
 
+    def put_rows(self, rows: list) -> None:
+        self.cache.put_rows(rows)
+
     def delete_prefix(self, prefix: str) -> None:
         self.cache.delete_prefix(prefix)
 

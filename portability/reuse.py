@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from portability.cache import CACHEABLE, ResultCache, TaskKeys
+from portability.cache import CACHEABLE, ResultCache, TaskKeys, dumps
 from portability.runner import BackendInfo, Outcome, Task
 
 
@@ -67,13 +67,25 @@ def lookup(cache: ResultCache | None, keys: TaskKeys | None, tasks: dict[str, li
     return look
 
 
-def store(cache: ResultCache | None, look: Lookup, ran: list[Outcome], compared: dict[int, list],
-          infos: dict[str, BackendInfo]) -> None:
-    """Keep every outcome worth keeping (CACHEABLE) and the live defaults a ready worker read."""
+class Pending:
+    """What a run will store, pickled as each outcome arrives (in the driving threads, while the frameworks still
+    work) rather than all at once after the last one; ``store`` writes it in one transaction."""
+
+    def __init__(self, cache: ResultCache | None, look: Lookup):
+        self.cache, self.keys, self.rows = cache, look.keys, []
+
+    def add(self, o: Outcome, results: list | None) -> None:
+        """Keep one outcome worth keeping (CACHEABLE) with the Results its comparison gave (None: a recipe's)."""
+        key = self.keys.get(o.task.id)
+        if self.cache is not None and key is not None and o.status in CACHEABLE:
+            self.rows.append((key, dumps((o.status, o.outputs, o.message, o.elapsed_s, results))))
+
+
+def store(cache: ResultCache | None, look: Lookup, pending: Pending, infos: dict[str, BackendInfo]) -> None:
+    """Write the pending outcomes and the live defaults a ready worker read."""
     if cache is None:
         return
-    items = {look.keys[o.task.id]: (o.status, o.outputs, o.message, o.elapsed_s, compared.get(o.task.id))
-             for o in ran if o.status in CACHEABLE and o.task.id in look.keys}
+    items = {}
     for b, info in infos.items():
         if info.status != "ready":
             continue
@@ -81,4 +93,4 @@ def store(cache: ResultCache | None, look: Lookup, ran: list[Outcome], compared:
             key = look.request_keys[b].get(r[0])
             if key is not None and r[0] in info.live_defaults:
                 items[key] = info.live_defaults[r[0]]
-    cache.put_many(items)
+    cache.put_rows(pending.rows + [(k, dumps(v)) for k, v in items.items()])
