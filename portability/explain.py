@@ -35,7 +35,7 @@ def explain(op, report, source: str | None = None, target: str | None = None, wi
             api = _api(op, a["framework"], a["api"])
             if api is None:
                 continue
-            values, _ = effective_defaults(api, live.get((a["framework"], a["api"]), {}))
+            values, _ = effective_defaults(api, live.get((a["framework"], a["api"]), {}), op)
             rows.append([f"{a['framework']}:{a['api']}"] + [_fmt(values.get(p)) for p in semantic])
         out += ["", *wrap("Defaults of semantic parameters (canonical value: "
                            + ", ".join(f"{p}={op.params[p].value!r}" for p in semantic) + ")", width)]
@@ -81,7 +81,7 @@ def port_advice(op, report, live: dict, source: str, target: str) -> list[str]:
                         "compose it from supported ops."]
     recipes = {(r.source, r.target): r for h in report.hazards for r in h.recipes}
     for src in src_apis:
-        values, _ = effective_defaults(src, live.get((source, src.label), {}))
+        values, _ = effective_defaults(src, live.get((source, src.label), {}), op)
         lines.append(f"  from {src.label}: {_in_own_terms(op, src, values) or 'no documented defaults'}")
         undocumented = [p for p in op.semantic_params if p in src.params and p not in values]
         if undocumented:
@@ -95,7 +95,7 @@ def port_advice(op, report, live: dict, source: str, target: str) -> list[str]:
             if recipe is not None:
                 lines.append(f"    -> {recipe_summary(recipe).split(' -> ', 1)[1]}")
                 continue
-            own, _ = effective_defaults(dst, live.get((target, dst.label), {}))
+            own, _ = effective_defaults(dst, live.get((target, dst.label), {}), op)
             shared = [p for p in op.semantic_params if p in values and p in own]
             carried = [p for p in undocumented if p in dst.params]
             if carried:

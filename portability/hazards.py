@@ -44,16 +44,19 @@ def api_id(backend: str, label: str) -> str:
     return f"{backend}:{label}"
 
 
-def effective_defaults(api, live: dict) -> tuple[dict, dict]:
+def effective_defaults(api, live: dict, op=None) -> tuple[dict, dict]:
     """(defaults, drift) of one API in canonical terms.
 
     The live value wins where it maps back to canonical terms (no transform); ``drift`` holds
     params whose live default disagrees with the catalog's documented one. An ONNX API's documented
     defaults describe its newest own opset: at another opset the schema's default is simply the default
-    (a difference there is a default mismatch and opset drift, not a stale catalog)."""
+    (a difference there is a default mismatch and opset drift, not a stale catalog), named in the words of
+    that opset, which the entry written for it translates (``op`` given: GridSample-20 calls bilinear
+    "linear", so an opset-16 entry stamped at 28 reads the default "linear" and means bilinear)."""
     values, drift = {}, {}
     own = api.own_opsets or (api.opset,)
     judged = api.framework != "onnx" or api.opset is None or api.opset == max(o or 0 for o in own)
+    vocabulary = None if judged or op is None else _vocabulary_at(op, api)
     for p, documented in api.defaults.items():
         values[p] = documented
         if p not in live:
@@ -62,6 +65,9 @@ def effective_defaults(api, live: dict) -> tuple[dict, dict]:
         live_value = live[p]
         if amap.transform is None:
             canonical = _unmap(amap.values, live_value)
+            words = vocabulary.params.get(p) if vocabulary is not None and canonical is live_value else None
+            if words is not None and words.transform is None and words.values:  # not the entry's own word
+                canonical = _unmap(words.values, live_value)
             if not _same(canonical, documented):
                 if judged:
                     drift[p] = {"documented": documented, "live": canonical}
@@ -69,6 +75,18 @@ def effective_defaults(api, live: dict) -> tuple[dict, dict]:
     for p, v in api.fixed.items():
         values[p] = v
     return values, drift
+
+
+def _vocabulary_at(op, api):
+    """The entry of the same ONNX op type written for the newest opset at or below ``api.opset``, when it is
+    not ``api``'s own: the one that knows what the attribute values mean at that opset."""
+    def newest(a):
+        return max(o or 0 for o in (a.own_opsets or (a.opset,)))
+
+    written = [a for a in op.apis if a.framework == "onnx" and a.call == api.call and not a.unsupported
+               and newest(a) <= (api.opset or 0)]
+    best = max(written, key=newest, default=None)
+    return best if best is not None and newest(best) > newest(api) else None
 
 
 def _unmap(values: dict | None, v):
@@ -610,7 +628,7 @@ def _default_hazards(op, results, pairwise, live) -> list[Hazard]:
     apis = [(b, a) for a in op.apis for b in _backends(a) if (b, a.label) in ran]
     table = {}
     for backend, api in apis:
-        defaults, drift = effective_defaults(api, live.get((backend, api.label), {}))
+        defaults, drift = effective_defaults(api, live.get((backend, api.label), {}), op)
         table[(backend, api.label)] = (api, defaults)
         for p, d in drift.items():
             hazards.append(Hazard(

@@ -421,3 +421,20 @@ def test_a_value_beyond_the_dtype_range_is_a_note_even_for_a_single_framework(tm
     assert [h for h in classify(op, results, [], live={}) if h.kind != "unsupported"] == []
     (n,) = notes(op, results, [])
     assert (n.cause, n.apis) == ("range", (TORCH,)) and "65504" in n.summary
+
+
+def test_an_onnx_default_read_at_a_newer_opset_is_named_in_that_opsets_words():
+    """GridSample-20 renamed bilinear to "linear": an entry written for opset 16 and stamped at 28 reads the
+    schema default "linear", which the opset-20 entry translates back to bilinear (no false default mismatch);
+    a value the entry maps itself (align_corners 0) keeps its own translation."""
+    pytest.importorskip("onnx")
+    from portability.check import with_opsets
+
+    op = with_opsets(next(o for o in load_catalog().ops if o.name == "grid_sample"), ("own", 28), 28)
+    old = next(a for a in op.apis if a.label == "GridSample[opset16]@28")
+    live = {"mode": "linear", "padding_mode": "zeros", "coordinate_mode": 0}
+    assert effective_defaults(old, live)[0]["mode"] == "linear"  # without the op: the raw word
+    values, drift = effective_defaults(old, live, op)
+    assert values["mode"] == "bilinear" and values["coordinate_mode"] == "half_pixel" and not drift
+    own = next(a for a in op.apis if a.label == "GridSample[opset16]@16")
+    assert effective_defaults(own, {"mode": "bilinear"}, op)[0]["mode"] == "bilinear"
