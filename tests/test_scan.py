@@ -151,7 +151,10 @@ def test_batchnorm_defaults_with_values_targets_fix_and_anchor(tmp_path, catalog
         d = nn.BatchNorm2d(64, **dd)           # a dict literal: its keys are known
     """, targets=(TF, ORT))
     got = codes(found, "PT001")
-    assert got == [(3, "PT001", "eps"), (3, "PT001", "momentum"), (7, "PT001", "eps"), (7, "PT001", "momentum")]
+    assert [g for g in got if g[2] != "training"] == [(3, "PT001", "eps"), (3, "PT001", "momentum"),
+                                                      (7, "PT001", "eps"), (7, "PT001", "momentum")]
+    # the call mode is no constructor argument: every module built trains by default, whatever it was given
+    assert [g for g in got if g[2] == "training"] == [(line, "PT001", "training") for line in (3, 4, 5, 7)]
     eps = found[0]
     assert (eps.op, eps.api, eps.origin, eps.source_value) == ("batch_norm", "torch.nn.BatchNorm2d", "default", 1e-5)
     keras = next(t for t in eps.targets if t.api == "keras.layers.BatchNormalization")
@@ -306,7 +309,8 @@ def test_ignore_comments(tmp_path, catalog):
             3,
         )  # portability: ignore[PT001, PT003]
     """, targets=(TF, JAX))
-    assert codes(found) == [(4, "PT003", None), (5, "PT001", "eps"), (5, "PT001", "momentum")]
+    assert codes(found) == [(4, "PT003", None), (5, "PT001", "eps"), (5, "PT001", "momentum"),
+                            (5, "PT001", "training")]
 
 
 def test_keras_values_read_back_in_canonical_terms(tmp_path, catalog):
@@ -316,7 +320,11 @@ def test_keras_values_read_back_in_canonical_terms(tmp_path, catalog):
         keras.layers.BatchNormalization(momentum=0.99)
     """, targets=(TORCH,))
     # Keras momentum=0.9 is torch's 0.1: nothing to say about line 3; line 4 keeps 0.99 = torch 0.01, on purpose
-    assert codes(found, "PT001") == [(4, "PT001", "eps")]
+    assert [c for c in codes(found, "PT001") if c[2] != "training"] == [(4, "PT001", "eps")]
+    # a Keras layer called without training= infers; a torch module built from it trains until .eval()
+    training = [f for f in found if f.param == "training"]
+    assert [f.line for f in training] == [3, 4] and all(f.fix is None for f in training)
+    assert "its calls get training=True by default" in training[0].message
     assert not codes(found, "PT002")
 
 
@@ -325,7 +333,7 @@ def test_a_pool_of_processes_reads_like_one(tmp_path, catalog):
         (tmp_path / f"m{i:02}.py").write_text(f"import torch.nn as nn\nnn.BatchNorm2d({i})\n")
     one = scan([str(tmp_path)], catalog, (TF,), jobs=1)
     two = scan([str(tmp_path)], catalog, (TF,), jobs=2)
-    assert one == two and len(one.findings) == 60
+    assert one == two and len(one.findings) == 90  # eps, momentum and the call mode of each
 
 
 def test_unsupported_only_when_no_reading_of_the_call_has_an_api(tmp_path, catalog):
@@ -354,7 +362,7 @@ def test_factory_parameters_read_as_their_default_and_say_so(tmp_path, catalog):
             return norm_layer(3)            # no default: unknown
     """, targets=(TF,))
     got = {(f.line, f.param): f for f in found if f.code == "PT001"}
-    assert set(got) == {(8, "eps"), (8, "momentum"), (11, "momentum")}
+    assert set(got) == {(8, "eps"), (8, "momentum"), (11, "momentum"), (8, "training"), (11, "training")}
     assert got[(8, "eps")].message.endswith("(through `norm_layer`, where it keeps its default)")
     assert all(f.fix is None for f in got.values())  # a caller may pass another norm layer
 

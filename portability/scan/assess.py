@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from portability.plan import framework_value
+from portability.plan import CALL_PREFIX, framework_value
 from portability.scan.findings import Fix, TargetApi, py_literal, shown
 from portability.scan.signatures import MISSING
 from portability.scan.values import UNKNOWN, canonical_of, case_ctx, same as _same
@@ -119,8 +119,16 @@ def read_values(cand, implied: bool = True) -> tuple[dict, Ctx, frozenset]:
                 values[p] = Value(p, api.fixed[p], "default" if selected_by_default else "implied", None)
             continue
         amap = api.params.get(p)
-        if amap is None or amap.name is None or amap.name.startswith("call."):
-            continue  # a layer's call kwarg (`call.training`) is no constructor argument: not read, never pinned
+        if amap is not None and (amap.name or "").startswith(CALL_PREFIX):
+            # a layer's call kwarg (`call.training`): no constructor argument, so never read and never pinned
+            # here, but its default is what every call of the built layer gets (a torch module trains until
+            # .eval(); a Keras layer called without training= infers)
+            if p in api.defaults and api.kind == "layer":
+                values[p] = Value(p, api.defaults[p], "default", amap.name)
+                known.add(p)
+            continue
+        if amap is None or amap.name is None:
+            continue
         state, got = b.status(amap.name)
         if state == "given" and got.literal:
             canonical = canonical_of(op, api, p, got.value, ctx)
@@ -263,9 +271,11 @@ def _framework_shown(amap, value, ctx) -> str | None:
         return None
     if amap.name is None or isinstance(fw, dict):
         return None
+    if amap.name.startswith(CALL_PREFIX):
+        return f"its calls get {amap.name[len(CALL_PREFIX):]}={shown(fw)} by default"
     text = f"{amap.name}={shown(fw)}"
-    if amap.transform or (amap.values and fw != value):  # Keras momentum=0.99 is canonical 0.01; 1 is True
-        text += f", i.e. {shown(value)} in the catalog's terms"
+    if (amap.transform or (amap.values and fw != value)) and shown(fw) != shown(value):
+        text += f", i.e. {shown(value)} in the catalog's terms"  # Keras momentum=0.99 is canonical 0.01; 1 is True
     return text
 
 

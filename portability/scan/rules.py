@@ -62,6 +62,8 @@ def _finding(a: Assessment, code: str, message: str, cand=None, v: Value | None 
 
 
 def _argument(v: Value) -> str:
+    if v.name and v.name.startswith("call."):  # a layer's call kwarg: what each call of the built layer gets
+        return f"{v.name[5:]} (of each call of the built layer)"
     if v.name and v.name != v.param:
         return f"{v.name} ({v.param})"
     return v.name or v.param
@@ -96,6 +98,8 @@ def check_default_differs(a: Assessment) -> list[Finding]:
             how = f"is left unset ({shown(v.value)})"
         else:
             how = f"is left at its default {shown(v.value)}"
+            if (v.name or "").startswith("call.") and cand.api.framework == "torch":
+                how += " (a module is built in training mode: .eval() switches it)"
         msg = (f"{a.match.target}: {_argument(v)} {how}; "
                f"it differs in {_listing(j.apis, names)}")
         apis = [x for x in j.apis if x.framework in names]
