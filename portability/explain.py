@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tabulate import tabulate
 
 from portability.frameworks import BACKENDS
-from portability.hazards import base_label, effective_defaults
+from portability.hazards import _same, base_label, effective_defaults
 from portability.plan import case_ctx, framework_value
 from portability.recipes import summary as recipe_summary
 from portability.report.terminal import WIDTH, wrap
@@ -71,8 +73,8 @@ def port_advice(op, report, live: dict, source: str, target: str) -> list[str]:
     """For every source API (functions and layers): its defaults in its own terms, and for every target API
     the port recipe the run executed (the arguments, and whether the target then agreed), or why none is
     needed. A default the catalog does not document is never invented: the source then passes it."""
-    src_apis = [a for a in _apis_of(op, source) if not a.unsupported]
-    dst_apis = _apis_of(op, target)
+    src_apis = [a for a in _planned(op, report, source) if not a.unsupported]
+    dst_apis = _planned(op, report, target)
     lines = [f"Porting {op.name} from {source} to {target}"]
     if not src_apis or not dst_apis or all(a.unsupported for a in dst_apis):
         missing = source if not src_apis else target
@@ -93,7 +95,8 @@ def port_advice(op, report, live: dict, source: str, target: str) -> list[str]:
                 continue
             recipe = recipes.get((f"{source}:{src.label}", f"{target}:{dst.label}"))
             if recipe is not None:
-                lines.append(f"    -> {recipe_summary(recipe).split(' -> ', 1)[1]}")
+                text = recipe_summary(recipe).split(" -> ", 1)[1]
+                lines.append(f"    -> {text if text.startswith(dst.label) else f'{dst.label}: {text}'}")
                 continue
             own, _ = effective_defaults(dst, live.get((target, dst.label), {}), op)
             shared = [p for p in op.semantic_params if p in values and p in own]
@@ -102,6 +105,10 @@ def port_advice(op, report, live: dict, source: str, target: str) -> list[str]:
                 lines.append(f"    -> {dst.label}: pass " + ", ".join(
                     f"{dst.params[p].name or p}=<your value>" + (f" (its default, {own[p]!r}, would replace it)"
                                                                if p in own else "") for p in carried) + " explicitly")
+            elif any(not _same(values[p], own[p]) for p in shared):  # a differing default with no recipe run
+                lines.append(f"    -> {dst.label}: defaults differ (" + ", ".join(
+                    f"{p}: {values[p]!r} here, {own[p]!r} there" for p in shared if not _same(values[p], own[p]))
+                    + "); this run executed no recipe for the pair: pass the values explicitly")
             else:
                 same = ", ".join(f"{p}={values[p]!r}" for p in shared)
                 lines.append(f"    -> {dst.label}: " + (f"no arguments needed: both default to {same}" if shared else
@@ -161,9 +168,28 @@ def _apis_of(op, backend: str):
     return op.apis_for(BACKENDS[backend].catalog_key)
 
 
+def _planned(op, report, backend: str) -> list:
+    """The backend's APIs as the run planned and reported them: an ONNX entry once per opset (Softmax@11,
+    Softmax@13), whose defaults, live values and recipes are that opset's; unsupported ones as written."""
+    raw = _apis_of(op, backend)
+    planned = [a for d in report.ops[0]["apis"] if d["framework"] == backend
+               for a in [_api(op, backend, d["api"])] if a is not None]
+    return planned + [a for a in raw if a.unsupported] if planned else raw
+
+
 def _api(op, backend: str, label: str):
+    """The catalog API a report row names; an ONNX row (`Softmax@13`) is its entry planned at that opset, as the
+    run planned it (check.with_opsets), so its defaults are that opset's."""
     key = BACKENDS[backend].catalog_key
-    return next((a for a in op.apis if a.framework == key and a.label == label and not a.unsupported), None)
+    base = base_label(label)
+    for a in op.apis:
+        if a.framework != key or a.unsupported:
+            continue
+        if a.label == label:
+            return a
+        if base != label and a.label == base:
+            return replace(a, label=label, opset=int(label.rpartition("@")[2]))
+    return None
 
 
 def _fmt(v) -> str:

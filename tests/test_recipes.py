@@ -112,3 +112,16 @@ def test_the_report_counts_verified_recipes_and_explain_prints_them(catalog, rep
     assert "momentum=0.99 (canonical momentum=0.01)" in flat  # Keras's own units, and the conversion
     assert "torch.nn.BatchNorm2d(..., eps=0.001, momentum=0.01).train(False): verified on" in flat
     assert "pass eps=<your value>" in flat  # tf.nn.batch_normalization has no default: none is invented
+
+
+def test_explain_shows_each_onnx_opset_as_the_run_planned_it(catalog):
+    """Softmax-11 defaults to axis=1, Softmax-13 to -1: the defaults table has a row per planned opset, and a
+    port to ONNX prints the recipe run for each (never "both default to" for values that differ)."""
+    pytest.importorskip("onnxruntime")
+    sub = run_check(catalog, ops=["softmax"], backends=["torch", "onnxruntime"], progress=False)
+    text = explain(catalog.op("softmax"), sub, "torch", "onnxruntime")
+    rows = {line.split()[0]: line.split()[1] for line in text.splitlines() if line.startswith("onnxruntime:Softmax@")}
+    assert rows == {"onnxruntime:Softmax@11": "1", "onnxruntime:Softmax@13": "-1", "onnxruntime:Softmax@28": "-1"}
+    port = " ".join(text[text.index("Porting softmax"):].split())
+    assert "both default to" not in port
+    assert all(f"-> Softmax@{o}: ONNX Softmax with attributes axis='implicit'" in port for o in (11, 13, 28))
