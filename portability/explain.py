@@ -101,18 +101,26 @@ def port_advice(op, report, live: dict, source: str, target: str) -> list[str]:
             own, _ = effective_defaults(dst, live.get((target, dst.label), {}), op)
             shared = [p for p in op.semantic_params if p in values and p in own]
             carried = [p for p in undocumented if p in dst.params]
+            required = [p for p in op.semantic_params if p in values and p not in own and p not in dst.fixed
+                        and dst.params.get(p) is not None and dst.params[p].name]
+            differing = [p for p in shared if not _same(values[p], own[p])]
+            equal = [p for p in shared if p not in differing]
             if carried:
                 lines.append(f"    -> {dst.label}: pass " + ", ".join(
                     f"{dst.params[p].name or p}=<your value>" + (f" (its default, {own[p]!r}, would replace it)"
                                                                if p in own else "") for p in carried) + " explicitly")
-            elif any(not _same(values[p], own[p]) for p in shared):  # a differing default with no recipe run
-                lines.append(f"    -> {dst.label}: defaults differ (" + ", ".join(
-                    f"{p}: {values[p]!r} here, {own[p]!r} there" for p in shared if not _same(values[p], own[p]))
-                    + "); this run executed no recipe for the pair: pass the values explicitly")
-            else:
-                same = ", ".join(f"{p}={values[p]!r}" for p in shared)
-                lines.append(f"    -> {dst.label}: " + (f"no arguments needed: both default to {same}" if shared else
-                                                         "no semantic default to carry over"))
+                continue
+            said = []
+            if differing:  # no recipe ran for this pair (one would have been printed above)
+                said.append("defaults differ (" + ", ".join(f"{p}: {values[p]!r} here, {own[p]!r} there"
+                                                            for p in differing)
+                            + "; this run executed no recipe for the pair): pass the values explicitly")
+            if required:  # the target documents no default: a call of it passes the value
+                said.append("pass " + ", ".join(_required(op, dst, p, values[p]) for p in required))
+            if equal:
+                said.append(("no arguments needed: " if not said else "")
+                            + "both default to " + ", ".join(f"{p}={values[p]!r}" for p in equal))
+            lines.append(f"    -> {dst.label}: " + ("; ".join(said) or "no semantic default to carry over"))
     lines += _translations(op, report, source, target)
     for h in report.hazards:
         if target in h.frameworks and h.kind not in ("default_argument_mismatch", "argument_convention"):
@@ -142,6 +150,21 @@ def _translations(op, report, source: str, target: str) -> list[str]:
     return lines
 
 
+def _required(op, dst, p: str, value) -> str:
+    """A source default the target must be given (it documents none), in the target's terms when they can
+    say it (torch's implicit softmax dim has no counterpart: the user picks the axis)."""
+    from portability.scan.assess import is_sentinel
+
+    unsaid = f"{dst.params[p].name}=<your value> (no documented default there; {p}={value!r} here)"
+    if is_sentinel(op, p, value) and value not in (dst.params[p].values or {}):
+        return unsaid  # 'implicit', 'flatten': an unset argument of another API, no value of this one
+    try:
+        framework_value(dst.params[p], value, case_ctx(op.cases[0], {p: value}))
+    except Exception:  # noqa: BLE001 - a transform that cannot take this canonical value
+        return unsaid
+    return f"{_in_own_terms(op, dst, {p: value})} (no documented default there)"
+
+
 def _in_own_terms(op, api, values: dict) -> str:
     """Each default as the framework writes it, with the canonical value where they differ (Keras
     BatchNormalization writes momentum=0.99, which is 0.01 in the catalog's canonical, torch-like terms)."""
@@ -158,6 +181,12 @@ def _in_own_terms(op, api, values: dict) -> str:
             fw = v
         if isinstance(fw, dict):
             own = ", ".join(f"{k}={x!r}" for k, x in fw.items())
+        elif (amap.name or "").startswith("call."):  # the call mode of the built layer, not a constructor argument
+            name = amap.name[len("call."):]
+            own = (f"{name}={fw!r} (a built module's mode)" if api.framework == "torch" and name == "training"
+                   else f"{name}={fw!r} (each call of the built layer)")
+            parts.append(own)
+            continue
         else:
             own = f"{amap.name}={fw!r}"
         parts.append(own if own == f"{p}={v!r}" else f"{own} (canonical {p}={v!r})")

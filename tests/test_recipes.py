@@ -125,3 +125,17 @@ def test_explain_shows_each_onnx_opset_as_the_run_planned_it(catalog):
     port = " ".join(text[text.index("Porting softmax"):].split())
     assert "both default to" not in port
     assert all(f"-> Softmax@{o}: ONNX Softmax with attributes axis='implicit'" in port for o in (11, 13, 28))
+
+
+def test_explain_asks_for_a_value_where_the_target_documents_no_default(catalog):
+    """tf.nn.batch_normalization has no default epsilon: torch's 1e-05 is passed in TF's terms; tf.nn.softmax has
+    none for axis either, and torch's implicit dim is no value TF can take: the user picks the axis."""
+    def port(name):
+        sub = run_check(catalog, ops=[name], backends=["torch", "tensorflow"], progress=False)
+        text = explain(catalog.op(name), sub, "torch", "tensorflow")
+        return " ".join(text[text.index("Porting"):].split())
+
+    assert ("-> tf.nn.batch_normalization: pass variance_epsilon=1e-05 (canonical eps=1e-05) (no documented "
+            "default there); both default to training=False") in port("batch_norm")
+    assert ("-> tf.nn.softmax: pass axis=<your value> (no documented default there; axis='implicit' here)"
+            in port("softmax"))
