@@ -5,13 +5,17 @@ Peak memory is the largest sum of RSS over the run's process tree (the CLI plus 
 sampled every 50 ms from /proc. CPU time is the tree's user + sys (every waited descendant): on a shared
 machine wall time is noise, CPU time much less so.
 
-usage: .venv/bin/python benchmarks/speed.py [--repeat N] [--cold | --rerun] [extra `portability run` args]
+usage: .venv/bin/python benchmarks/speed.py [--repeat N] [--cold | --rerun | --edit OP] [extra `portability run` args]
        .venv/bin/python benchmarks/speed.py --overhead [N]
 
 Every timed run executes all its tasks (--no-cache: the result cache is not read). --cold gives every run
 an empty compilation cache (JAX compiles each call; the default cache makes repeated runs cheaper).
 --rerun measures the other case: a re-run with nothing changed (one untimed run fills the cache, then each
 timed run reads it), with its CPU time.
+
+--edit OP measures a re-run after editing one op's entry: a copy of the bundled catalog runs once (untimed) to fill
+its own result cache, then each timed run first edits OP's summary in the copy (a new text each time, so the
+op's tasks miss the cache) and reports how many tasks it executed and how many came from the cache.
 
 --overhead measures the harness's cost per execution on a trivial op (numpy.abs on 64 floats, the NumPy
 backend): N tasks through a real worker (the parent sends the plan and arrays, the worker executes and replies,
@@ -130,6 +134,8 @@ def main() -> None:
         cold, args = True, args[1:]
     if args[:1] == ["--rerun"]:
         return rerun(repeat, args[1:])
+    if args[:1] == ["--edit"]:
+        return edited(repeat, args[1], args[2:])
     tmp = tempfile.mkdtemp()
     floor_cmd = [sys.executable, "-c", "import tensorflow, torch, jax, onnxruntime"]
     run_cmd = [sys.executable, "-m", "portability", "run", "--quiet", "--no-cache", "--json", f"{tmp}/r.json",
@@ -159,6 +165,49 @@ def rerun(repeat: int, args: list[str]) -> None:
         wall, mem, code, cpu = timed(cmd)
         print(f"re-run {i + 1}, nothing changed: {wall:.2f} s wall, {cpu:.2f} s CPU (exit {code}, "
               f"peak {mem / 1024:.0f} MiB)")
+
+
+def edited(repeat: int, op: str, args: list[str]) -> None:
+    """A re-run after editing one op's entry, against a catalog copy and its own cache folder."""
+    import json
+    import shutil
+
+    from portability.spec import DEFAULT_CATALOG
+
+    tmp = tempfile.mkdtemp()
+    shutil.copytree(DEFAULT_CATALOG, f"{tmp}/catalog")
+    cmd = [sys.executable, "-m", "portability", "run", f"{tmp}/catalog", "--quiet", "--cache-dir", f"{tmp}/cache",
+           "--json", f"{tmp}/r.json", "--html", f"{tmp}/r.html", *args]
+    timed(cmd)  # fills the cache (and the JAX compilation cache in it)
+    for i in range(repeat):
+        _edit_summary(f"{tmp}/catalog", op, f"edited {i + 1}")
+        wall, mem, code, cpu = timed(cmd)
+        with open(f"{tmp}/r.json") as f:
+            tasks = json.load(f)["summary"]["tasks"]
+        print(f"re-run {i + 1} after editing {op}'s summary: {wall:.2f} s wall, {cpu:.2f} s CPU (exit {code}, peak "
+              f"{mem / 1024:.0f} MiB); {tasks['executed']} tasks executed, {tasks['cached']} from the result cache")
+
+
+def _edit_summary(folder: str, op: str, mark: str) -> None:
+    """Change OP's summary text in place: the first text line after its `summary:` key gets `mark` appended
+    (inside the quotes of a quoted one)."""
+    import glob
+
+    for path in sorted(glob.glob(f"{folder}/*.yaml")):
+        lines = open(path).read().split("\n")
+        if f"  - name: {op}" not in lines:
+            continue
+        i = lines.index(f"  - name: {op}")
+        j = next(k for k in range(i + 1, len(lines)) if lines[k].startswith("    summary:"))
+        if lines[j].rstrip().endswith((">-", ">", "|", "|-")):
+            j += 1
+        line = lines[j].rstrip()
+        quote = line[-1] if line[-1] in "\"'" and line.split("summary:", 1)[-1].strip()[:1] == line[-1] else ""
+        lines[j] = (line[:-1] + f" ({mark}){quote}") if quote else f"{line} ({mark})"
+        with open(path, "w") as f:
+            f.write("\n".join(lines))
+        return
+    raise SystemExit(f"no op named {op} in {folder}")
 
 
 if __name__ == "__main__":
