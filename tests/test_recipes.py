@@ -128,14 +128,14 @@ def test_explain_shows_each_onnx_opset_as_the_run_planned_it(catalog):
 
 
 def test_explain_asks_for_a_value_where_the_target_documents_no_default(catalog):
-    """tf.nn.batch_normalization has no default epsilon: torch's 1e-05 is passed in TF's terms; tf.nn.softmax has
-    none for axis either, and torch's implicit dim is no value TF can take: the user picks the axis."""
-    def port(name):
-        sub = run_check(catalog, ops=[name], backends=["torch", "tensorflow"], progress=False)
-        text = explain(catalog.op(name), sub, "torch", "tensorflow")
+    """tf.nn.batch_normalization has no default epsilon: torch's 1e-05 is passed in TF's terms; torch.cumsum
+    has no default dim, and NumPy's 'flatten' (axis=None) is no value torch takes: the user picks the axis."""
+    def port(name, source, target):
+        sub = run_check(catalog, ops=[name], backends=[source, target], progress=False)
+        text = explain(catalog.op(name), sub, source, target)
         return " ".join(text[text.index("Porting"):].split())
 
     assert ("-> tf.nn.batch_normalization: pass variance_epsilon=1e-05 (canonical eps=1e-05) (no documented "
-            "default there); both default to training=False") in port("batch_norm")
-    assert ("-> tf.nn.softmax: pass axis=<your value> (no documented default there; axis='implicit' here)"
-            in port("softmax"))
+            "default there); both default to training=False") in port("batch_norm", "torch", "tensorflow")
+    assert ("-> torch.cumsum: pass dim=<your value> (no documented default there; axis='flatten' here)"
+            in port("cumsum", "numpy", "torch"))
