@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--to", dest="target", help="the framework you port to")
     ex.add_argument("--seed", type=_seed, default=0)
     ex.add_argument("--quiet", action="store_true")
+    ex.add_argument("--cache-dir", default=None, help="as for `run`: the op's calls `run` already made are read, "
+                                                      "not made again")
+    ex.add_argument("--no-cache", action="store_true", help="execute every call (fresh results are still stored)")
     catalog_limits(ex)
 
     from portability.scan import command as scan_command
@@ -622,14 +625,25 @@ def cmd_list(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from portability.check import run_check
+    from portability.cache import resolve_dir
+    from portability.check import run_check, start_pool
     from portability.explain import explain
+    from portability.frameworks import BACKENDS
+    from portability.lazy_pool import DeferredPool
     from portability.spec import load_catalog
 
     catalog = load_catalog(args.catalog or None, max_elements=args.max_elements)
     _check_ops(catalog, [args.op])
     _check_backends([b for b in (args.source, args.target) if b])
-    report = run_check(catalog, ops=[args.op], seed=args.seed, progress=not args.quiet)
+    # The result cache as `run` uses it: after a run, explaining an op starts no framework at all.
+    cache_dir = resolve_dir(args.cache_dir)
+    cache = _open_cache(cache_dir, args.no_cache)
+    names = list(BACKENDS)
+    pool = (DeferredPool(names, {"threads": 1, "cache_dir": cache_dir}) if cache is not None and cache.has_entries()
+            else start_pool(names, 1, cache_dir))
+    with pool, _ctrl_c_stops(pool):
+        report = run_check(catalog, ops=[args.op], seed=args.seed, progress=not args.quiet, pool=pool,
+                           cache_dir=cache_dir, cache=cache)
     print(explain(catalog.op(args.op), report, args.source, args.target))
     return 0
 

@@ -396,3 +396,22 @@ def test_cli_cached_runs_import_no_framework_no_cache_executes_all_and_clear_emp
     assert sqlite3.connect(cache / "results.sqlite3").execute("SELECT COUNT(*) FROM results").fetchone()[0] == 0
     after = run_cli(*args)
     assert f"{total} tasks: {total} executed, 0 from" in after.stdout, after.stdout + after.stderr
+
+
+def test_explain_reads_the_result_cache_and_then_imports_no_framework(tmp_path):
+    """`explain OP` after a run (or a first explain) makes no call again: same text, no framework imported."""
+    catalog = tmp_path / "cat.yaml"
+    catalog.write_text(CATALOG)
+    args = ["explain", "lrelu", str(catalog), "--from", "torch", "--to", "numpy", "--quiet", "--cache-dir",
+            str(tmp_path / "cache")]
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    probe = ("import sys\nfrom portability.cli import main\ncode = main(sys.argv[1:])\n"
+             "print('IMPORTED', sorted(m for m in ('torch', 'tensorflow', 'jax', 'onnx', 'onnxruntime', 'keras') "
+             "if m in sys.modules), code)")
+    again = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT,
+                           timeout=300)
+    assert again.stdout.endswith("IMPORTED [] 0\n"), again.stdout + again.stderr
+    assert again.stdout[: -len("IMPORTED [] 0\n")] == first.stdout and "Porting lrelu from torch to numpy" in first.stdout
+    fresh = run_cli(*args, "--no-cache")
+    assert fresh.returncode == 0 and fresh.stdout == first.stdout
