@@ -30,7 +30,7 @@ from portability.compare import (
 from portability.frameworks import BACKENDS, installed_version, lacking_dtypes, no_backward
 from portability.frameworks.numpy_ import execute_reference
 from portability.gradients import DIRECTIONS, SMALL, STEP, GradientReference, reference_gradient
-from portability.hazards import FAULTS, _same, api_id, classify, notes, stale_known
+from portability.hazards import FAULTS, _same, api_id, at_opset, classify, notes, stale_known
 from portability.inputs import cotangent, make_inputs, summarize
 from portability.pairwise import EarlyPairs
 from portability.pairwise import pairwise as all_pairs
@@ -98,7 +98,7 @@ def with_opsets(op, choice, latest: int):
         for o in sorted(wanted):
             have = attributes(api.call, o)
             if have is not None and named <= have:
-                apis.append(replace(api, label=f"{api.label}@{o}", opset=o))
+                apis.append(at_opset(api, o))
     return replace(op, apis=tuple(apis))
 
 

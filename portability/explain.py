@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from tabulate import tabulate
 
 from portability.frameworks import BACKENDS
-from portability.hazards import _same, base_label, effective_defaults
-from portability.plan import case_ctx, framework_value
+from portability.hazards import _same, at_opset, base_label, effective_defaults
+from portability.plan import CALL_PREFIX, case_ctx, framework_value, is_sentinel
 from portability.recipes import summary as recipe_summary
 from portability.report.terminal import WIDTH, wrap
 from portability.transforms import UnsupportedValue
@@ -153,8 +151,6 @@ def _translations(op, report, source: str, target: str) -> list[str]:
 def _required(op, dst, p: str, value) -> str:
     """A source default the target must be given (it documents none), in the target's terms when they can
     say it (torch's implicit softmax dim has no counterpart: the user picks the axis)."""
-    from portability.scan.assess import is_sentinel
-
     unsaid = f"{dst.params[p].name}=<your value> (no documented default there; {p}={value!r} here)"
     if is_sentinel(op, p, value) and value not in (dst.params[p].values or {}):
         return unsaid  # 'implicit', 'flatten': an unset argument of another API, no value of this one
@@ -181,8 +177,8 @@ def _in_own_terms(op, api, values: dict) -> str:
             fw = v
         if isinstance(fw, dict):
             own = ", ".join(f"{k}={x!r}" for k, x in fw.items())
-        elif (amap.name or "").startswith("call."):  # the call mode of the built layer, not a constructor argument
-            name = amap.name[len("call."):]
+        elif (amap.name or "").startswith(CALL_PREFIX):  # the call mode of the built layer, not a constructor argument
+            name = amap.name[len(CALL_PREFIX):]
             own = (f"{name}={fw!r} (a built module's mode)" if api.framework == "torch" and name == "training"
                    else f"{name}={fw!r} (each call of the built layer)")
             parts.append(own)
@@ -217,7 +213,7 @@ def _api(op, backend: str, label: str):
         if a.label == label:
             return a
         if base != label and a.label == base:
-            return replace(a, label=label, opset=int(label.rpartition("@")[2]))
+            return at_opset(a, int(label.rpartition("@")[2]))
     return None
 
 

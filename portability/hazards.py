@@ -508,6 +508,11 @@ def base_label(label: str) -> str:
     return head if head and tail.isdigit() else label
 
 
+def at_opset(api, opset: int):
+    """The per-opset copy of an ONNX API (label `Softmax@13`) a run plans and reports; base_label undoes it."""
+    return replace(api, label=f"{api.label}@{opset}", opset=opset)
+
+
 def _opset_drift(op, results: list[Result], pairwise: list[Pairwise]) -> list[Hazard]:
     """The same ONNX API at neighbouring opsets (of those this run planned it at): outputs that differ beyond
     tolerance, or a case one opset runs and the other refuses. One hazard per API, opset pair and kind of change.

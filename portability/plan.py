@@ -191,6 +191,14 @@ def mapped_value(values: dict | None, value):
     return value
 
 
+def is_sentinel(op, p: str, value) -> bool:
+    """A canonical value that some API maps to None ('implicit', 'flatten'): it means 'left unset' there,
+    and only an API whose values list it can express it."""
+    return isinstance(value, str) and any(
+        a.params.get(p) is not None and a.params[p].values and value in a.params[p].values
+        and a.params[p].values[value] is None for a in op.apis)
+
+
 def _map_param(amap, value, ctx: Ctx) -> dict:
     value = framework_value(amap, value, ctx)
     if amap.name is None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from portability.plan import CALL_PREFIX, framework_value
+from portability.plan import CALL_PREFIX, framework_value, is_sentinel
 from portability.scan.findings import Fix, TargetApi, py_literal, shown
 from portability.scan.signatures import MISSING
 from portability.scan.values import UNKNOWN, canonical_of, case_ctx, same as _same
@@ -277,14 +277,6 @@ def _framework_shown(amap, value, ctx) -> str | None:
     if (amap.transform or (amap.values and fw != value)) and shown(fw) != shown(value):
         text += f", i.e. {shown(value)} in the catalog's terms"  # Keras momentum=0.99 is canonical 0.01; 1 is True
     return text
-
-
-def is_sentinel(op, p: str, value) -> bool:
-    """A canonical value that some API maps to None ('implicit', 'flatten'): it means 'left unset' there,
-    and only an API whose values list it can express it."""
-    return isinstance(value, str) and any(
-        a.params.get(p) is not None and a.params[p].values and value in a.params[p].values
-        and a.params[p].values[value] is None for a in op.apis)
 
 
 def _equivalents(p: str, value, ctx: Ctx, known: frozenset) -> list | None:

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from portability.scan.assess import Assessment, RecipeSource, Target, Value, assess, is_sentinel
+from portability.plan import CALL_PREFIX, is_sentinel
+from portability.scan.assess import Assessment, RecipeSource, Target, Value, assess
 from portability.scan.findings import Finding, TargetApi, shown
 
 __all__ = ["RULES", "RULES_BY_CODE", "Rule", "Target", "check"]
@@ -62,8 +63,8 @@ def _finding(a: Assessment, code: str, message: str, cand=None, v: Value | None 
 
 
 def _argument(v: Value) -> str:
-    if v.name and v.name.startswith("call."):  # a layer's call kwarg: what each call of the built layer gets
-        return f"{v.name[5:]} (of each call of the built layer)"
+    if v.name and v.name.startswith(CALL_PREFIX):  # a layer's call kwarg: what each call of the built layer gets
+        return f"{v.name[len(CALL_PREFIX):]} (of each call of the built layer)"
     if v.name and v.name != v.param:
         return f"{v.name} ({v.param})"
     return v.name or v.param
@@ -98,7 +99,7 @@ def check_default_differs(a: Assessment) -> list[Finding]:
             how = f"is left unset ({shown(v.value)})"
         else:
             how = f"is left at its default {shown(v.value)}"
-            if (v.name or "").startswith("call.") and cand.api.framework == "torch":
+            if (v.name or "").startswith(CALL_PREFIX) and cand.api.framework == "torch":
                 how += " (a module is built in training mode: .eval() switches it)"
         msg = (f"{a.match.target}: {_argument(v)} {how}; "
                f"it differs in {_listing(j.apis, names)}")
