@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from portability.errors import UsageError
+from portability.gc_tuning import tune_gc
 
 DEFAULT_JSON = "reports/portability.json"
 DEFAULT_HTML = "reports/portability.html"
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    tune_gc()
     commands = {"run": cmd_run, "list": cmd_list, "merge": cmd_merge, "diff": cmd_diff, "explain": cmd_explain,
                 "scan": cmd_scan, "cache": cmd_cache}
     try:

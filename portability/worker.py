@@ -14,6 +14,8 @@ import sys
 import time
 import traceback
 
+from portability.gc_tuning import tune_gc
+
 UNSUPPORTED_HINTS = (
     "not supported", "unsupported", "not implemented", "notimplemented", "no kernel", "could not find a kernel",
     "is not available", "no registered", "does not support", "only supports", "not yet supported",
@@ -53,6 +55,7 @@ def main(conn, module: str, settings: dict) -> None:
         return
     # a plain str: torch.__version__ is a TorchVersion, and unpickling one would import torch in the parent
     conn.send(("ready", str(version)))
+    tune_gc()  # after the framework's import: its modules leave every collection
     _MARKS["ready_cpu_s"] = time.process_time()
     while True:
         try:
