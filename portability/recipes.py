@@ -68,10 +68,26 @@ def pairs_to_port(op, apis: list[tuple[str, object]]) -> list[tuple[tuple, tuple
     return out
 
 
+def unset_only_in_source(source_api, target_api, values: dict) -> dict:
+    """The values the source means by leaving a parameter unset (its values map sends them to None: torch's
+    softmax without `dim` picks an 'implicit' axis from the input's rank) that the target has no word for: no
+    argument carries them across, so no recipe call exists (the caller must pass the parameter in the source)."""
+    def unset(api, p, v):
+        amap = api.params.get(p)
+        return amap is not None and bool(amap.values) and isinstance(v, str) and v in amap.values \
+            and amap.values[v] is None
+
+    return {p: v for p, v in values.items() if unset(source_api, p, v) and p in target_api.params
+            and v not in (target_api.params[p].values or {})}
+
+
 def plan_recipe(op, source_api, target_api, case, shapes: dict):
     """The target's call at the source's defaults (aligned mode: every mapped parameter explicit), or None
-    when a transform of the target cannot take one of those values at all."""
+    when a transform of the target cannot take one of those values at all, or the source's value is one it
+    has only by leaving the parameter unset (``unset_only_in_source``)."""
     values = recipe_values(source_api, target_api)
+    if unset_only_in_source(source_api, target_api, values):
+        return None
     try:
         return plan_call(op, target_api, replace(case, params={**case.params, **values}), "aligned", shapes)
     except (TypeError, ValueError, KeyError):  # e.g. a channels-last axis transform given another kind of value
@@ -87,7 +103,14 @@ def recipe_text(op, source_api, target_api, values: dict) -> tuple[dict, str, st
     passed = [p for p in op.semantic_params if p not in values and p in source_api.params
               and p in target_api.defaults]
     args, notes, per_case = {}, [], []
+    unset = unset_only_in_source(source_api, target_api, values)
     for p, v in [*values.items(), *((p, case.params[p]) for p in passed)]:
+        if p in unset:
+            name = source_api.params[p].name or p
+            args[target_api.params[p].name or p] = "<your value>"
+            notes.append(f"{source_api.label} without {name} uses {p}={v!r}, which {target_api.label} has no value "
+                         f"for: pass {name} explicitly in the source, and the same value here")
+            continue
         if p in target_api.fixed:
             if not _same(target_api.fixed[p], v):
                 notes.append(f"{target_api.label} always uses {p}={target_api.fixed[p]!r}; the source uses {v!r}")
@@ -105,9 +128,11 @@ def recipe_text(op, source_api, target_api, values: dict) -> tuple[dict, str, st
         reads = [r.split(":", 1)[1] for alts in (needs_of(amap.transform).requires if amap.transform else ())
                  for r in alts if r.startswith("param:")]
         per_case += [q for q in ([p] if p in passed else []) + reads if q in case.params]
-    written = ", ".join(f"{k}={val!r}" for k, val in args.items() if not k.startswith(CALL_PREFIX))
-    if target_api.framework == "onnx":
-        call = f"ONNX {target_api.call} with attributes {written}" if written else f"ONNX {target_api.call}"
+    written = ", ".join(f"{k}={val}" if val == "<your value>" else f"{k}={val!r}"
+                        for k, val in args.items() if not k.startswith(CALL_PREFIX))
+    if target_api.framework == "onnx":  # the opset of a per-opset copy: Softmax's default axis moved at 13
+        node = f"{target_api.call} (opset {target_api.opset})" if target_api.opset else target_api.call
+        call = f"ONNX {node} with attributes {written}" if written else f"ONNX {node}"
     else:
         call = f"{target_api.label}(..., {written})" if written else f"{target_api.label}(...)"
         call += _call_part(target_api, {k[len(CALL_PREFIX):]: v for k, v in args.items() if k.startswith(CALL_PREFIX)})
@@ -135,6 +160,8 @@ def assess(op, source: tuple, target: tuple, source_outputs: dict, target_output
     (sb, sa), (tb, ta) = source, target
     values = recipe_values(sa, ta)
     args, call, note = recipe_text(op, sa, ta, values)
+    if unset_only_in_source(sa, ta, values):  # no call to run: the note says what to write instead
+        return Recipe(api_id(sb, sa.label), api_id(tb, ta.label), values, args, call, note=note)
     cases = agreeing = 0
     residual = None
     failed = []

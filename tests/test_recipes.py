@@ -4,7 +4,7 @@ import pytest
 
 from portability.check import run_check
 from portability.explain import explain
-from portability.recipes import Recipe, recipe_text, recipe_values, summary
+from portability.recipes import Recipe, plan_recipe, recipe_text, recipe_values, summary
 from portability.report import jsonio
 from portability.spec import load_catalog
 
@@ -124,7 +124,17 @@ def test_explain_shows_each_onnx_opset_as_the_run_planned_it(catalog):
     assert rows == {"onnxruntime:Softmax@11": "1", "onnxruntime:Softmax@13": "-1", "onnxruntime:Softmax@28": "-1"}
     port = " ".join(text[text.index("Porting softmax"):].split())
     assert "both default to" not in port
-    assert all(f"-> Softmax@{o}: ONNX Softmax with attributes axis='implicit'" in port for o in (11, 13, 28))
+    # torch's dim left unset ('implicit': an axis picked from the rank) is no value ONNX has: no call to run,
+    # and the recipe says so instead of passing the word along
+    assert all(f"-> Softmax@{o}: ONNX Softmax (opset {o}) with attributes axis=<your value>: not run "
+               f"(torch.nn.functional.softmax without dim uses axis='implicit', which Softmax@{o} has no value "
+               "for: pass dim explicitly in the source, and the same value here)" in port for o in (11, 13, 28))
+    op = catalog.op("softmax")
+    torch_api = next(a for a in op.apis if a.label == "torch.nn.functional.softmax")
+    onnx_api = next(a for a in op.apis if a.framework == "onnx")
+    assert plan_recipe(op, torch_api, onnx_api, op.cases[0], {"x": (16, 10)}) is None  # no recipe task
+    recipes = [r for h in sub.hazards for r in h.recipes if r.source.startswith("torch:")]
+    assert recipes and all(r.cases == 0 and not r.verified and "implicit" not in r.call for r in recipes)
 
 
 def test_explain_asks_for_a_value_where_the_target_documents_no_default(catalog):
