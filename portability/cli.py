@@ -16,6 +16,7 @@ from pathlib import Path
 
 from portability.errors import UsageError
 from portability.gc_tuning import tune_gc
+from portability.report.writing import write_reports
 
 DEFAULT_JSON = "reports/portability.json"
 DEFAULT_HTML = "reports/portability.html"
@@ -408,7 +409,7 @@ def _report_run(report, targets: list, fail_on: list[str], baseline: dict | None
     print(summary)  # first: a report file that cannot be written loses nothing on screen
     where = f"the result cache {cache.path}" if cache is not None else "no result cache (--cache-dir '')"
     print(f"{executed + cached} tasks: {executed} executed, {cached} from {where}")
-    written, failed = _write_reports(data, targets)
+    written, failed = write_reports(data, targets)
     for line in failed:
         print(f"portability: error: {line}", file=sys.stderr)
     if report.interrupted:
@@ -471,23 +472,6 @@ def _unwritable(path: str) -> str | None:
             with contextlib.suppress(OSError):
                 folder.rmdir()
     return None
-
-
-def _write_reports(data: dict, targets: list[tuple]) -> tuple[list[str], list[str]]:
-    """Write every report, each whatever happened to the others: (paths written, one line per failure).
-    A failure that is no OSError is a bug, raised once the other reports are written."""
-    written, failed, bug = [], [], None
-    for path, write in targets:
-        try:
-            write(data, path)
-            written.append(path)
-        except OSError as exc:
-            failed.append(f"cannot write the report {path}: {exc}")
-        except Exception as exc:
-            bug = bug or exc
-    if bug is not None:
-        raise bug
-    return written, failed
 
 
 @contextlib.contextmanager
@@ -559,7 +543,7 @@ def _merge_run(paths: list[str], json_path: str, html_path: str) -> int:
     targets = _report_targets(json_path, html_path)
     data = merge_run([_read_report(p) for p in paths], paths)
     print(terminal.run_summary(data))
-    written, failed = _write_reports(data, targets)
+    written, failed = write_reports(data, targets)
     for line in failed:
         print(f"portability: error: {line}", file=sys.stderr)
     if written:

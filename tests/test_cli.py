@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import DATA, ROOT, run_cli, write_yaml
@@ -241,9 +242,11 @@ def test_the_writability_probe_leaves_nothing_behind(tmp_path):
     assert _unwritable(str(tmp_path)) == "it is a folder"
 
 
-def test_a_report_that_cannot_be_written_does_not_drop_the_other(tmp_path):
-    """The JSON folder turns into a file while the run is in flight: the HTML is still written, the summary
-    shown, and the exit code is 2 with one line naming the JSON path."""
+@pytest.mark.parametrize("broken", ["json", "html"])
+def test_a_report_that_cannot_be_written_does_not_drop_the_other(tmp_path, broken):
+    """One report's folder turns into a file while the run is in flight: the other report is still written,
+    the summary shown, and the exit code is 2 with one line naming the broken path. The page is written by a
+    forked child (portability.report.writing), so a broken page tests what that child sends back."""
     catalog = write_yaml(tmp_path, """
 ops:
   - name: slow
@@ -254,10 +257,13 @@ ops:
     apis:
       numpy: {call: numpy.tanh, args: [x], label: hang-here}
 """)
-    hanging, folder, html = tmp_path / "hanging", tmp_path / "out", tmp_path / "r.html"
+    hanging, folder = tmp_path / "hanging", tmp_path / "out"
+    paths = {"json": tmp_path / "r.json", "html": tmp_path / "r.html"}
+    paths[broken] = folder / f"r.{broken}"
+    other = paths["html" if broken == "json" else "json"]
     folder.mkdir()
-    proc = start_cli("run", str(catalog), "--frameworks", "numpy", "--timeout", "2", "--json",
-                     str(folder / "r.json"), "--html", str(html), env=crashy_env(CRASHY_HANG_MARKER=str(hanging)))
+    proc = start_cli("run", str(catalog), "--frameworks", "numpy", "--timeout", "2", "--json", str(paths["json"]),
+                     "--html", str(paths["html"]), env=crashy_env(CRASHY_HANG_MARKER=str(hanging)))
     try:
         wait_for(hanging.exists, 120, "the run to be in flight")
         folder.rmdir()
@@ -267,9 +273,44 @@ ops:
         proc.kill()
     assert proc.returncode == 2, err
     assert err.strip().splitlines() == [
-        f"portability: error: cannot write the report {folder / 'r.json'}: [Errno 17] File exists: '{folder}'"]
-    assert "slow" in out and f"wrote {html}" in out
-    assert "ended in timeout" in html.read_text()
+        f"portability: error: cannot write the report {paths[broken]}: [Errno 17] File exists: '{folder}'"]
+    assert "slow" in out and f"wrote {other}" in out
+    assert "timeout" in other.read_text()
+
+
+FORKED_BUG_PROBE = """
+import os, sys
+from portability.report import html
+from portability.cli import main
+
+def broken(data, path):
+    raise ValueError("a bug in the page")
+
+html.write = broken
+forks, real_fork = [], os.fork
+os.fork = lambda: forks.append(1) or real_fork()  # the real fork, counted
+code = main(sys.argv[1:])
+print("forks", len(forks), "code", code)
+"""
+
+
+def test_a_bug_in_the_forked_page_writer_is_an_internal_error_with_its_traceback(tmp_path):
+    """The page's writer raising something other than an OSError is a bug: exit 3, one line, and the crash log
+    holds the child's own traceback; the JSON is written all the same (in a fresh process: one thread, so the
+    page is written by a forked child)."""
+    out_json = tmp_path / "r.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", FORKED_BUG_PROBE, "run", str(DATA / "roundtrip.yaml"), "--ops", "tanh",
+         "--frameworks", "numpy", "--quiet", "--cache-dir", "", "--json", str(out_json), "--html",
+         str(tmp_path / "r.html")], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.stdout.strip().splitlines()[-1] == "forks 1 code 3", proc.stdout + proc.stderr
+    assert json.loads(out_json.read_text())["results"]
+    assert not (tmp_path / "r.html").exists()
+    err = proc.stderr.strip()
+    assert err.startswith("portability: internal error: ReportWriterBug: ValueError: a bug in the page; "
+                          "traceback written to "), err
+    log = Path(err.rsplit("traceback written to ", 1)[1]).read_text()
+    assert 'in broken\nValueError: a bug in the page' in log  # the writer's own frame, from the child
 
 
 def test_passes_choose_forward_backward_or_both(tmp_path):
