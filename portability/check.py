@@ -218,7 +218,9 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         pending.add(o, compared[o.task.id])
         early.add(o)
 
-    early = EarlyPairs(by_op, [t for ts in tasks.values() for t in ts], RECIPE_MODE)
+    every_task = [t for ts in tasks.values() for t in ts]
+    stored_pairs = reuse.StoredPairs(cache, look, every_task, RECIPE_MODE)
+    early = EarlyPairs(by_op, every_task, RECIPE_MODE, stored_pairs)
     pending = reuse.Pending(cache, look)
     if deferred:
         pool.launch(look.needed)
@@ -228,7 +230,7 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
     ran, infos = ([], {}) if not look.needed or (deferred and pool.stopping.is_set()) else run_backends(
         pool, {b: look.to_run[b] for b in look.needed}, arrays, look.requests, timeout, bar, on_outcome)
     interrupted = pool.stopping.is_set()  # set before the run ends only by an interrupt
-    reuse.store(cache, look, pending, infos)
+    reuse.store(cache, look, pending, infos, stored_pairs)
     infos = _with_cached_infos(infos, look, names)
     order = {b: i for i, b in enumerate(BACKENDS)}
     outcomes = sorted(ran + look.outcomes, key=lambda o: (o.task.id, order.get(o.task.backend, 99)))

@@ -19,7 +19,8 @@ from portability.hazards import api_id
 from portability.records import Pairwise
 
 
-def _group(task) -> tuple:
+def group_of(task) -> tuple:
+    """The tasks whose outcomes are compared with each other: one op, case, mode and pass."""
     return task.op, task.case, task.mode, task.pass_
 
 
@@ -28,9 +29,9 @@ class EarlyPairs:
     that reuses aligned outcomes reuses their metrics too), backward records per group of task ids (a gradient
     pair's ``worst`` element depends on the whole group)."""
 
-    def __init__(self, by_op: dict, tasks, skip_mode: str):
-        self.by_op = by_op
-        self.left = Counter(_group(t) for t in tasks if t.mode != skip_mode)
+    def __init__(self, by_op: dict, tasks, skip_mode: str, stored=None):
+        self.by_op, self.stored = by_op, stored  # stored: reuse.StoredPairs (records of unchanged groups)
+        self.left = Counter(group_of(t) for t in tasks if t.mode != skip_mode)
         self.arrived: dict[tuple, list] = {}
         self.forward: dict[tuple[int, int], tuple] = {}
         self.backward: dict[tuple[int, ...], list[Pairwise]] = {}
@@ -38,7 +39,7 @@ class EarlyPairs:
 
     def add(self, outcome) -> None:
         """Record one outcome; the last of its group computes the group's pairs."""
-        key = _group(outcome.task)
+        key = group_of(outcome.task)
         with self.lock:
             if key not in self.left:
                 return
@@ -49,8 +50,21 @@ class EarlyPairs:
             del self.left[key]
             done = self.arrived.pop(key)
         ok = sorted((o for o in done if o.status == "ok"), key=lambda o: o.task.id)
-        if len(ok) > 1:
-            _group_pairs(self.by_op[key[0]], key, ok, self)
+        if len(ok) < 2:
+            return
+        ids = tuple(o.task.id for o in ok)
+        pairs = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1:]]
+        backward = key[3] == "backward"
+        records = self.stored.get(key) if self.stored is not None else None
+        if records is not None and (backward or len(records) == len(pairs)):
+            if backward:
+                self.backward[ids] = records
+            else:
+                self.forward.update(zip(pairs, records))
+            return
+        _group_pairs(self.by_op[key[0]], key, ok, self)
+        if self.stored is not None:
+            self.stored.keep(key, self.backward[ids] if backward else [self.forward[p] for p in pairs])
 
 
 def pairwise(by_op: dict, outcomes: list, early: EarlyPairs | None = None) -> list[Pairwise]:
@@ -60,10 +74,11 @@ def pairwise(by_op: dict, outcomes: list, early: EarlyPairs | None = None) -> li
     groups: dict[tuple, list] = {}
     for o in outcomes:
         if o.status == "ok":
-            groups.setdefault(_group(o.task), []).append(o)
+            groups.setdefault(group_of(o.task), []).append(o)
     out = []
     for key, os_ in groups.items():
-        out += _group_pairs(by_op[key[0]], key, os_, early)
+        if len(os_) > 1:  # one API alone has no pair
+            out += _group_pairs(by_op[key[0]], key, os_, early)
     return out
 
 

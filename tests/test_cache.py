@@ -174,6 +174,24 @@ def test_nothing_changed_runs_nothing_starts_no_worker_and_reports_the_same(warm
     assert comparable(report) == comparable(cold)
 
 
+def test_an_unchanged_run_reads_its_pairs_instead_of_comparing_the_outputs_again(warm, runs, monkeypatch):
+    """The cold run stored each group's pairwise records under its tasks' keys (reuse.StoredPairs): a run whose
+    tasks all come from the cache computes no pair metric and reports the same pairs."""
+    import portability.pairwise as pairing
+
+    _, cold, _ = warm
+    calls = []
+    for name in ("pair_metrics", "_gradient_pairwise"):
+        real = getattr(pairing, name)
+        monkeypatch.setattr(pairing, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k))
+    report, ran, _, _ = runs.run()
+    assert ran == set() and calls == []
+    assert cold.pairwise
+    assert comparable(report) == comparable(cold)
+    runs.run(text=CATALOG.replace("summary: standard deviation over axes", "summary: standard deviation over the axes"))
+    assert "pair_metrics" in calls  # the edited op's pairs: compared again
+
+
 def test_editing_one_entry_reruns_that_op_only(warm, runs):
     _, _, executed = warm
     edited = CATALOG.replace("summary: standard deviation over axes", "summary: standard deviation over the axes")
