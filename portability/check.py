@@ -259,16 +259,22 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         results_by_op.setdefault(r.op, []).append(r)
     for pw in pairwise:
         pairwise_by_op.setdefault(pw.op, []).append(pw)
+    verdicts = reuse.StoredVerdicts(None if interrupted else cache, look, every_task, selected,
+                                    {op.name: _live_for(op, live) for op in selected}, seed, names)
+    ops_out = []
     for op in selected:
-        mine = results_by_op.get(op.name, [])
-        found = classify(op, mine, pairwise_by_op.get(op.name, []), _live_for(op, live))
-        said += notes(op, mine, pairwise_by_op.get(op.name, []))
-        if any(h.kind == "default_argument_mismatch" for h in found):
-            build = _recipe_builder(op, forward_by_op.get(op.name, []), recipe_outcomes)
-            found = [_with_recipes(op, h, build) for h in found]
-        hazards += [_with_repro(op, h, seed, arrays, _repro_mode(h, mine)) for h in found]
-        if not interrupted:  # a record may match a case that never ran: staleness is unknown
-            stale += stale_known(op, found, mine)
+        verdict = verdicts.get(op)
+        if verdict is None:
+            verdict = _verdict(op, results_by_op.get(op.name, []), pairwise_by_op.get(op.name, []),
+                               _live_for(op, live), forward_by_op.get(op.name, []), recipe_outcomes, seed, arrays,
+                               interrupted, names, references)
+            verdicts.keep(op.name, verdict)
+        op_hazards, op_stale, op_said, described = verdict
+        hazards += op_hazards
+        stale += op_stale
+        said += op_said
+        ops_out.append(described)
+    verdicts.store()
     environment = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "portability": __version__,
@@ -294,7 +300,6 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         "catalog": [{"path": p, "sha256": h} for p, h in catalog.files],
         "argv": sys.argv[1:],
     }
-    ops_out = [_describe(op, seed, arrays, _live_for(op, live), names, references) for op in selected]
     timing = {"total_s": time.perf_counter() - t0, "backends_s": t_run - t0,
               "per_backend_s": {b: round(sum(o.elapsed_s for o in outcomes if o.task.backend == b), 3) for b in names},
               "per_pass_s": {p: round(sum(o.elapsed_s for o in outcomes if o.task.pass_ == p), 3) for p in passes},
@@ -305,6 +310,20 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
               # executed by a worker in this run / answered from the result cache (recipe tasks included)
               "tasks_executed": len(ran), "tasks_cached": len(look.outcomes)}
     return Report(environment, ops_out, results, pairwise, hazards, stale, timing, interrupted, said)
+
+
+def _verdict(op, mine: list[Result], pairs: list[Pairwise], live: dict, forward: list[Outcome], recipe_outcomes: dict,
+             seed: int, arrays: dict, interrupted: bool, names: list[str], references: dict) -> tuple:
+    """One op's share of the report, from its records: (hazards, stale known records, notes, description)."""
+    found = classify(op, mine, pairs, live)
+    said = notes(op, mine, pairs)
+    if any(h.kind == "default_argument_mismatch" for h in found):
+        build = _recipe_builder(op, forward, recipe_outcomes)
+        found = [_with_recipes(op, h, build) for h in found]
+    hazards = [_with_repro(op, h, seed, arrays, _repro_mode(h, mine)) for h in found]
+    # a record may match a case that never ran: staleness is unknown after an interrupt
+    stale = [] if interrupted else stale_known(op, found, mine)
+    return hazards, stale, said, _describe(op, seed, arrays, live, names, references)
 
 
 def _case_dtype(op, case: str) -> str:

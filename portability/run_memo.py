@@ -18,6 +18,7 @@ import os
 import platform
 import sys
 import zlib
+from functools import lru_cache
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -39,7 +40,9 @@ def _catalog_files(paths: list[str]) -> list[Path] | None:
     return files or None
 
 
-def _package_digest() -> str:
+@lru_cache(maxsize=1)
+def package_digest() -> str:
+    """Every file of the package (a run in this process reads the files as they were when it started)."""
     h = hashlib.sha256()
     for p in sorted(_PACKAGE.rglob("*")):
         if p.is_file() and "__pycache__" not in p.parts:
@@ -56,7 +59,7 @@ def key(argv: list[str], catalog: list[str], backends: list[str], cache_dir: str
         return None
     adapters = os.environ.get("PORTABILITY_TEST_ADAPTERS", "")
     slot = hashlib.sha256(json.dumps([argv, os.getcwd(), cache_dir], default=repr).encode()).hexdigest()
-    parts = [1, sys.version, platform.platform(), _package_digest(),
+    parts = [1, sys.version, platform.platform(), package_digest(),
              [(str(f), hashlib.sha256(f.read_bytes()).hexdigest()) for f in files],
              {b: (framework_version(b), companion_versions(b)) for b in backends}, framework_version("onnxruntime"),
              result_environment(),

@@ -192,6 +192,20 @@ def test_an_unchanged_run_reads_its_pairs_instead_of_comparing_the_outputs_again
     assert "pair_metrics" in calls  # the edited op's pairs: compared again
 
 
+def test_an_unchanged_op_reads_its_hazards_and_an_edited_one_is_classified_again(warm, runs, monkeypatch):
+    """Each op's hazards, notes and description are stored under its entry, its tasks' keys, its live defaults
+    and portability's files (reuse.StoredVerdicts): a run with nothing changed classifies nothing and reports
+    the same; editing one op's entry classifies that op only."""
+    _, cold, _ = warm
+    classified = []
+    real = check.classify
+    monkeypatch.setattr(check, "classify", lambda op, *a, **k: classified.append(op.name) or real(op, *a, **k))
+    report, _, _, _ = runs.run()
+    assert classified == [] and comparable(report) == comparable(cold)
+    runs.run(text=CATALOG.replace("summary: standard deviation over axes", "summary: standard deviation over the axes"))
+    assert classified == ["rsum"]
+
+
 def test_editing_one_entry_reruns_that_op_only(warm, runs):
     _, _, executed = warm
     edited = CATALOG.replace("summary: standard deviation over axes", "summary: standard deviation over the axes")
