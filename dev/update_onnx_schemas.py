@@ -15,19 +15,34 @@ OUT = Path(__file__).resolve().parent.parent / "portability" / "frameworks" / "o
 
 
 def snapshot() -> dict:
-    """{onnx_version, ops: {OpType: {since_version: [attribute, ...] or null}}} for the default ONNX domain;
-    null: the op is deprecated (removed) from that opset on (Upsample-10, Scatter-11)."""
+    """{onnx_version, ops: {OpType: {since_version: [attribute, ...] or null}}, defaults: {OpType:
+    {since_version: {attribute: default}}}} for the default ONNX domain; null: the op is deprecated (removed)
+    from that opset on (Upsample-10, Scatter-11). A default is read as the ONNX adapter's live_default reads it
+    (strings decoded); one that is no plain value (a tensor) is left out."""
     import onnx
-    from onnx import defs
+    from onnx import defs, helper
 
     ops: dict[str, dict[str, list[str] | None]] = {}
+    defaults: dict[str, dict[str, dict]] = {}
     for schema in defs.get_all_schemas_with_history():
         if schema.domain not in ("", "ai.onnx"):
             continue
-        ops.setdefault(schema.name, {})[str(schema.since_version)] = (
-            None if schema.deprecated else sorted(schema.attributes))
-    return {"onnx_version": onnx.__version__,
-            "ops": {name: dict(sorted(v.items(), key=lambda kv: int(kv[0]))) for name, v in sorted(ops.items())}}
+        version = str(schema.since_version)
+        ops.setdefault(schema.name, {})[version] = None if schema.deprecated else sorted(schema.attributes)
+        found = {}
+        for name, attr in sorted(schema.attributes.items()):
+            if attr.default_value.name:
+                value = helper.get_attribute_value(attr.default_value)
+                value = value.decode() if isinstance(value, bytes) else value
+                value = [v.decode() if isinstance(v, bytes) else v for v in value] if isinstance(value, list) else value
+                if isinstance(value, (int, float, str, list)):
+                    found[name] = value
+        if found and not schema.deprecated:
+            defaults.setdefault(schema.name, {})[version] = found
+    def ordered(d):
+        return {name: dict(sorted(v.items(), key=lambda kv: int(kv[0]))) for name, v in sorted(d.items())}
+
+    return {"onnx_version": onnx.__version__, "ops": ordered(ops), "defaults": ordered(defaults)}
 
 
 if __name__ == "__main__":

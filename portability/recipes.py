@@ -46,8 +46,24 @@ def variant_key(values: dict) -> str:
 
 def source_values(api) -> dict:
     """What a naive call of ``api`` computes with, beyond the case's values: its effective defaults as the
-    catalog documents them (the recipe tasks are planned before any live default is read)."""
-    return effective_defaults(api, {})[0]
+    catalog documents them (the recipe tasks are planned before any live default is read), except where the
+    documented value is not the one in force (``_schema_defaults``)."""
+    return effective_defaults(api, _schema_defaults(api))[0]
+
+
+def _schema_defaults(api) -> dict:
+    """An ONNX entry written for several opsets documents its newest one's defaults (hazards.effective_defaults);
+    at an older opset it is written for, the schema's default is the default (Softmax written for [11, 13]:
+    axis=1 at 11, -1 at 13), which classification reads live and the recipe must start from too. The snapshot
+    (onnx_schemas.json) knows it without importing onnx. Other copies keep the documented words: above the
+    entry's opsets a value may be spelled otherwise (GridSample's bilinear is "linear" from 20 on)."""
+    own = api.own_opsets
+    if api.framework != "onnx" or api.opset is None or api.opset not in own or api.opset == max(own):
+        return {}
+    from portability.frameworks.onnx_schemas import attribute_defaults
+
+    schema = attribute_defaults(api.call, api.opset)
+    return {p: schema[m.name] for p, m in api.params.items() if m.name in schema and p in api.defaults}
 
 
 def recipe_values(source_api, target_api) -> dict:

@@ -137,6 +137,22 @@ def test_explain_shows_each_onnx_opset_as_the_run_planned_it(catalog):
     assert recipes and all(r.cases == 0 and not r.verified and "implicit" not in r.call for r in recipes)
 
 
+def test_an_onnx_copy_at_an_older_opset_of_its_entry_starts_its_recipes_from_that_opsets_default(catalog):
+    """Softmax is written for [11, 13] and documents opset 13's axis=-1; at 11 the schema's default (axis=1,
+    from the onnx_schemas.json snapshot, as classification reads it live) is what a naive port computes with,
+    so recipes from Softmax@11 pass 1 and recipes into it are planned (TF's -1 is not its default)."""
+    from portability.check import with_opsets
+    from portability.recipes import source_values
+
+    op = with_opsets(catalog.op("softmax"), ("own", 28), 28)
+    onnx = {a.label: a for a in op.apis if a.framework == "onnx"}
+    assert {label: source_values(a)["axis"] for label, a in onnx.items()} == {
+        "Softmax@11": 1, "Softmax@13": -1, "Softmax@28": -1}
+    tf = next(a for a in op.apis if a.label == "tf.nn.softmax")
+    assert recipe_values(tf, onnx["Softmax@11"]) == {"axis": -1}
+    assert plan_recipe(op, tf, onnx["Softmax@11"], op.cases[0], {"x": (16, 10)}) is not None
+
+
 def test_explain_asks_for_a_value_where_the_target_documents_no_default(catalog):
     """tf.nn.batch_normalization has no default epsilon: torch's 1e-05 is passed in TF's terms; torch.cumsum
     has no default dim, and NumPy's 'flatten' (axis=None) is no value torch takes: the user picks the axis."""

@@ -33,6 +33,22 @@ def attributes(op_type: str, opset: int | None) -> set[str] | None:
     return set(versions[str(max(at))])
 
 
+@lru_cache(maxsize=1)
+def _defaults() -> dict:
+    return json.loads(SNAPSHOT.read_text()).get("defaults", {})
+
+
+def attribute_defaults(op_type: str, opset: int | None) -> dict:
+    """The attribute defaults of ``op_type`` at ``opset`` (the newest version at or below it), as the ONNX
+    adapter reads them live from onnx.defs: {attribute: value}, empty where none has one."""
+    versions = _defaults().get(op_type, {})
+    at = [int(v) for v in versions if int(v) <= (opset or DEFAULT_OPSET)]
+    newest_at = max((int(v) for v in _ops().get(op_type, {}) if int(v) <= (opset or DEFAULT_OPSET)), default=None)
+    if not at or newest_at is None or max(at) != newest_at:  # the version in force has no default at all
+        return {}
+    return dict(versions[str(max(at))])
+
+
 def introduced(op_type: str) -> int | None:
     versions = _ops().get(op_type)
     return min(int(v) for v in versions) if versions else None
