@@ -259,14 +259,14 @@ def _run(catalog, pool, ops, seed, timeout, progress, dtypes, cache_dir, threads
         results_by_op.setdefault(r.op, []).append(r)
     for pw in pairwise:
         pairwise_by_op.setdefault(pw.op, []).append(pw)
-    verdicts = reuse.StoredVerdicts(None if interrupted else cache, look, every_task, selected,
-                                    {op.name: _live_for(op, live) for op in selected}, seed, names)
+    live_by_op = {op.name: _live_for(op, live) for op in selected}
+    verdicts = reuse.StoredVerdicts(None if interrupted else cache, look, every_task, selected, live_by_op, seed, names)
     ops_out = []
     for op in selected:
         verdict = verdicts.get(op)
         if verdict is None:
             verdict = _verdict(op, results_by_op.get(op.name, []), pairwise_by_op.get(op.name, []),
-                               _live_for(op, live), forward_by_op.get(op.name, []), recipe_outcomes, seed, arrays,
+                               live_by_op[op.name], forward_by_op.get(op.name, []), recipe_outcomes, seed, arrays,
                                interrupted, names, references)
             verdicts.keep(op.name, verdict)
         op_hazards, op_stale, op_said, described = verdict

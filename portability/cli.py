@@ -303,8 +303,7 @@ def cmd_run(args) -> int:
 
 
 def _run_command(args, backends, modules, names, cache_dir, cache, memo_key) -> int:
-    from portability.check import FLOAT_DTYPES, parse_onnx_opsets, run_check, start_pool
-    from portability.lazy_pool import DeferredPool
+    from portability.check import FLOAT_DTYPES, parse_onnx_opsets, run_check
     from portability.spec import load_catalog
 
     ops, dtypes = _csv(args.ops), _csv(args.dtypes)
@@ -321,10 +320,7 @@ def _run_command(args, backends, modules, names, cache_dir, cache, memo_key) -> 
         raise UsageError("--fail-on new needs --baseline FILE")
     baseline = _read_report(args.baseline) if args.baseline else None
     targets = _report_targets(args.json, args.html)  # before the run: a bad path costs a second, not the run
-    # Cold: workers import their frameworks (seconds) while the catalog loads and the inputs are made. Warm:
-    # a worker starts only for a backend with tasks the cache does not answer (none when nothing changed).
-    pool = (DeferredPool(names, {"threads": args.threads, "cache_dir": cache_dir}, modules)
-            if cache is not None and cache.has_entries() else start_pool(names, args.threads, cache_dir, modules))
+    pool = _pool(cache, names, args.threads, cache_dir, modules)
     with pool, _ctrl_c_stops(pool):
         catalog = load_catalog(args.catalog or None, max_elements=args.max_elements)
         _check_ops(catalog, ops)
@@ -341,6 +337,18 @@ def _run_command(args, backends, modules, names, cache_dir, cache, memo_key) -> 
             # "of": the whole run's ops in catalog order, so `merge --run` restores the unsharded order
             report.environment["shard"] = {"index": args.shard[0], "count": args.shard[1], "ops": ops, "of": every}
         return _report_run(report, targets, fail_on, baseline, args.baseline, args.verbose, cache, memo_key)
+
+
+def _pool(cache, names: list[str], threads: int, cache_dir: str | None, modules: dict | None = None):
+    """Cold: every worker starts now and imports its framework while the catalog loads and the inputs are
+    made. Warm: a worker starts only for a backend with tasks the cache does not answer (none when nothing
+    changed)."""
+    from portability.check import start_pool
+    from portability.lazy_pool import DeferredPool
+
+    if cache is not None and cache.has_entries():
+        return DeferredPool(names, {"threads": threads, "cache_dir": cache_dir}, modules)
+    return start_pool(names, threads, cache_dir, modules)
 
 
 def _open_cache(folder: str | None, no_cache: bool):
@@ -612,10 +620,9 @@ def cmd_list(args) -> int:
 
 def cmd_explain(args) -> int:
     from portability.cache import resolve_dir
-    from portability.check import run_check, start_pool
+    from portability.check import run_check
     from portability.explain import explain
     from portability.frameworks import BACKENDS
-    from portability.lazy_pool import DeferredPool
     from portability.spec import load_catalog
 
     catalog = load_catalog(args.catalog or None, max_elements=args.max_elements)
@@ -625,8 +632,7 @@ def cmd_explain(args) -> int:
     cache_dir = resolve_dir(args.cache_dir)
     cache = _open_cache(cache_dir, args.no_cache)
     names = list(BACKENDS)
-    pool = (DeferredPool(names, {"threads": 1, "cache_dir": cache_dir}) if cache is not None and cache.has_entries()
-            else start_pool(names, 1, cache_dir))
+    pool = _pool(cache, names, 1, cache_dir)
     with pool, _ctrl_c_stops(pool):
         report = run_check(catalog, ops=[args.op], seed=args.seed, progress=not args.quiet, pool=pool,
                            cache_dir=cache_dir, cache=cache)

@@ -6,7 +6,7 @@ from tabulate import tabulate
 
 from portability.frameworks import BACKENDS
 from portability.hazards import _same, at_opset, base_label, effective_defaults
-from portability.plan import CALL_PREFIX, case_ctx, framework_value, is_sentinel
+from portability.plan import CALL_PREFIX, case_ctx, framework_value, unsayable
 from portability.recipes import summary as recipe_summary
 from portability.report.terminal import WIDTH, wrap
 from portability.transforms import UnsupportedValue
@@ -152,7 +152,7 @@ def _required(op, dst, p: str, value) -> str:
     """A source default the target must be given (it documents none), in the target's terms when they can
     say it (torch's implicit softmax dim has no counterpart: the user picks the axis)."""
     unsaid = f"{dst.params[p].name}=<your value> (no documented default there; {p}={value!r} here)"
-    if is_sentinel(op, p, value) and value not in (dst.params[p].values or {}):
+    if unsayable(op, p, value, dst.params[p]):
         return unsaid  # 'implicit', 'flatten': an unset argument of another API, no value of this one
     try:
         framework_value(dst.params[p], value, case_ctx(op.cases[0], {p: value}))

@@ -199,6 +199,12 @@ def is_sentinel(op, p: str, value) -> bool:
         and a.params[p].values[value] is None for a in op.apis)
 
 
+def unsayable(op, p: str, value, amap) -> bool:
+    """A sentinel (``is_sentinel``) that the API mapped by ``amap`` has no word for: no argument of it says
+    'left unset' the way the API that maps it to None does (torch's implicit softmax dim, in TF or ONNX)."""
+    return is_sentinel(op, p, value) and not (amap.values and value in amap.values)
+
+
 def _map_param(amap, value, ctx: Ctx) -> dict:
     value = framework_value(amap, value, ctx)
     if amap.name is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from portability.hazards import _same, api_id, effective_defaults
-from portability.plan import CALL_PREFIX, case_ctx, framework_value, plan_call
+from portability.plan import CALL_PREFIX, case_ctx, framework_value, plan_call, unsayable
 from portability.transforms import UnsupportedValue, needs_of
 
 RECIPE_MODE = "recipe"  # the mode of recipe tasks; a task's `variant` says which source defaults it takes
@@ -84,17 +84,11 @@ def pairs_to_port(op, apis: list[tuple[str, object]]) -> list[tuple[tuple, tuple
     return out
 
 
-def unset_only_in_source(source_api, target_api, values: dict) -> dict:
-    """The values the source means by leaving a parameter unset (its values map sends them to None: torch's
-    softmax without `dim` picks an 'implicit' axis from the input's rank) that the target has no word for: no
-    argument carries them across, so no recipe call exists (the caller must pass the parameter in the source)."""
-    def unset(api, p, v):
-        amap = api.params.get(p)
-        return amap is not None and bool(amap.values) and isinstance(v, str) and v in amap.values \
-            and amap.values[v] is None
-
-    return {p: v for p, v in values.items() if unset(source_api, p, v) and p in target_api.params
-            and v not in (target_api.params[p].values or {})}
+def unset_only_in_source(op, target_api, values: dict) -> dict:
+    """The source's values that mean a parameter left unset (torch's softmax without `dim` picks an 'implicit'
+    axis from the input's rank) and that the target has no word for (``plan.unsayable``): no argument carries
+    them across, so no recipe call exists (the caller must pass the parameter in the source)."""
+    return {p: v for p, v in values.items() if p in target_api.params and unsayable(op, p, v, target_api.params[p])}
 
 
 def plan_recipe(op, source_api, target_api, case, shapes: dict):
@@ -102,7 +96,7 @@ def plan_recipe(op, source_api, target_api, case, shapes: dict):
     when a transform of the target cannot take one of those values at all, or the source's value is one it
     has only by leaving the parameter unset (``unset_only_in_source``)."""
     values = recipe_values(source_api, target_api)
-    if unset_only_in_source(source_api, target_api, values):
+    if unset_only_in_source(op, target_api, values):
         return None
     try:
         return plan_call(op, target_api, replace(case, params={**case.params, **values}), "aligned", shapes)
@@ -119,7 +113,7 @@ def recipe_text(op, source_api, target_api, values: dict) -> tuple[dict, str, st
     passed = [p for p in op.semantic_params if p not in values and p in source_api.params
               and p in target_api.defaults]
     args, notes, per_case = {}, [], []
-    unset = unset_only_in_source(source_api, target_api, values)
+    unset = unset_only_in_source(op, target_api, values)
     for p, v in [*values.items(), *((p, case.params[p]) for p in passed)]:
         if p in unset:
             name = source_api.params[p].name or p
@@ -176,7 +170,7 @@ def assess(op, source: tuple, target: tuple, source_outputs: dict, target_output
     (sb, sa), (tb, ta) = source, target
     values = recipe_values(sa, ta)
     args, call, note = recipe_text(op, sa, ta, values)
-    if unset_only_in_source(sa, ta, values):  # no call to run: the note says what to write instead
+    if unset_only_in_source(op, ta, values):  # no call to run: the note says what to write instead
         return Recipe(api_id(sb, sa.label), api_id(tb, ta.label), values, args, call, note=note)
     cases = agreeing = 0
     residual = None

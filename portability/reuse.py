@@ -82,41 +82,56 @@ class Pending:
             self.rows.append((key, dumps((o.status, o.outputs, o.message, o.elapsed_s, results))))
 
 
-class StoredPairs:
-    """Pairwise records of each group (op, case, mode, pass), stored under the keys of its tasks (and the
-    pairwise code): a re-run after editing one entry reads the unchanged cases' pairs instead of comparing
-    their outputs again (~3 CPU-s of 284 ops, spent while the workers import their frameworks). Only a group
-    whose every task the cache answered is read; one with a task that ran now is compared, then stored."""
+class _Stored:
+    """Records derived from a group of tasks, stored under those tasks' keys (and what else they depend on):
+    read back for a group whose every task the cache answered, computed and kept for the others."""
 
-    def __init__(self, cache: ResultCache | None, look: Lookup, tasks, skip_mode: str):
+    def __init__(self, cache: ResultCache | None, look: Lookup, members: dict[object, list[int]], key):
+        """``members``: group -> its task ids in task order; ``key(group, task keys)`` -> the record's key."""
         import threading
 
-        from portability.pairwise import group_of
-
-        members: dict[tuple, list] = {}
-        for t in sorted(tasks, key=lambda t: t.id):
-            if t.mode != skip_mode:
-                members.setdefault(group_of(t), []).append(t.id)
         key_of = {**look.keys, **look.hit_keys}
-        self.keys = {} if cache is None else {g: _pair_key(key_of[i] for i in ids) for g, ids in members.items()
+        self.keys = {} if cache is None else {g: key(g, [key_of[i] for i in ids]) for g, ids in members.items()
                                               if all(i in key_of for i in ids)}
         unchanged = [k for g, k in self.keys.items() if all(i in look.hit_keys for i in members[g])]
         self.found = cache.get_many(unchanged) if unchanged else {}
         self.rows: list[tuple[str, bytes]] = []
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # groups complete in the driving threads
 
-    def get(self, group: tuple):
+    def get(self, group):
         """The records stored for a group whose tasks all came from the cache, or None."""
         return self.found.get(self.keys.get(group))
 
-    def keep(self, group: tuple, records) -> None:
+    def keep(self, group, records) -> None:
         key = self.keys.get(group)
         if key is not None and key not in self.found:
             with self.lock:
                 self.rows.append((key, dumps(records)))
 
 
-class StoredVerdicts:
+def _members(tasks, group) -> dict[object, list[int]]:
+    out: dict[object, list[int]] = {}
+    for t in sorted(tasks, key=lambda t: t.id):
+        out.setdefault(group(t), []).append(t.id)
+    return out
+
+
+class StoredPairs(_Stored):
+    """Pairwise records of each group (op, case, mode, pass), stored under the keys of its tasks (and the
+    pairwise code): a re-run after editing one entry reads the unchanged cases' pairs instead of comparing
+    their outputs again (~3 CPU-s of 284 ops, spent while the workers import their frameworks). Only a group
+    whose every task the cache answered is read; one with a task that ran now is compared, then stored."""
+
+    def __init__(self, cache: ResultCache | None, look: Lookup, tasks, skip_mode: str):
+        from portability.cache import _sha, module_digest
+        from portability.pairwise import group_of
+
+        code = module_digest("portability.pairwise")
+        super().__init__(cache, look, _members([t for t in tasks if t.mode != skip_mode], group_of),
+                         lambda group, task_keys: _sha("pairs", code, *task_keys))
+
+
+class StoredVerdicts(_Stored):
     """Each op's share of the report (hazards with their recipes and repros, stale known records, notes, its
     description), stored under everything it is computed from: the op as loaded (known records included), the
     keys of all its tasks, its APIs' live defaults, the seed, the backends and every file of portability. A
@@ -127,46 +142,29 @@ class StoredVerdicts:
         from portability.cache import _sha
         from portability.run_memo import package_digest
 
-        by_op: dict[str, list] = {}
-        for t in sorted(tasks, key=lambda t: t.id):
-            by_op.setdefault(t.op, []).append(t.id)
-        key_of = {**look.keys, **look.hit_keys}
-        self.cache, self.keys, self.rows = cache, {}, []
-        if cache is None:
-            self.found = {}
-            return
-        code = package_digest()
-        for op in ops:
-            ids = by_op.get(op.name, [])
-            if all(i in key_of for i in ids):
-                # the op's file path is no input (a copied catalog reads the same); get() sets it in the description
-                self.keys[op.name] = _sha("verdict", code, repr(replace(op, path="")), seed, list(names), sorted(live[op.name].items(),
-                                          key=repr), [key_of[i] for i in ids])
-        unchanged = [self.keys[o.name] for o in ops if o.name in self.keys
-                     and all(i in look.hit_keys for i in by_op.get(o.name, []))]
-        self.found = cache.get_many(unchanged) if unchanged else {}
+        self.cache = cache
+        by_name = {op.name: op for op in ops}
+        members = _members(tasks, lambda t: t.op)
+        members = {name: members.get(name, []) for name in by_name}
+        code = package_digest() if cache is not None else None
+
+        def key(name, task_keys):
+            # the op's file path is no input (a copied catalog reads the same); get() sets it in the description
+            return _sha("verdict", code, repr(replace(by_name[name], path="")), seed, list(names),
+                        sorted(live[name].items(), key=repr), task_keys)
+
+        super().__init__(cache, look, members, key)
 
     def get(self, op):
-        verdict = self.found.get(self.keys.get(op.name))
+        verdict = super().get(op.name)
         if verdict is None:
             return None
         hazards, stale, said, described = verdict
         return hazards, stale, said, described | {"path": op.path}
 
-    def keep(self, op_name: str, verdict: tuple) -> None:
-        key = self.keys.get(op_name)
-        if key is not None and key not in self.found:
-            self.rows.append((key, dumps(verdict)))
-
     def store(self) -> None:
         if self.cache is not None and self.rows:
             self.cache.put_rows(self.rows)
-
-
-def _pair_key(task_keys) -> str:
-    from portability.cache import _sha, module_digest
-
-    return _sha("pairs", module_digest("portability.pairwise"), *task_keys)
 
 
 def store(cache: ResultCache | None, look: Lookup, pending: Pending, infos: dict[str, BackendInfo],

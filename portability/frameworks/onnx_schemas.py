@@ -23,14 +23,19 @@ def op_types() -> set[str]:
     return set(_ops())
 
 
+def _in_force(op_type: str, opset: int | None) -> str | None:
+    """The version of ``op_type`` a node stamped with ``opset`` runs: the newest at or below it."""
+    at = [int(v) for v in _ops().get(op_type, {}) if int(v) <= (opset or DEFAULT_OPSET)]
+    return str(max(at)) if at else None
+
+
 def attributes(op_type: str, opset: int | None) -> set[str] | None:
     """The attribute names of ``op_type`` at ``opset`` (the newest version at or below it), or None
     when the op does not exist at that opset (not yet, or deprecated since)."""
-    versions = _ops().get(op_type, {})
-    at = [int(v) for v in versions if int(v) <= (opset or DEFAULT_OPSET)]
-    if not at or versions[str(max(at))] is None:
+    version = _in_force(op_type, opset)
+    if version is None or _ops()[op_type][version] is None:
         return None
-    return set(versions[str(max(at))])
+    return set(_ops()[op_type][version])
 
 
 @lru_cache(maxsize=1)
@@ -41,12 +46,7 @@ def _defaults() -> dict:
 def attribute_defaults(op_type: str, opset: int | None) -> dict:
     """The attribute defaults of ``op_type`` at ``opset`` (the newest version at or below it), as the ONNX
     adapter reads them live from onnx.defs: {attribute: value}, empty where none has one."""
-    versions = _defaults().get(op_type, {})
-    at = [int(v) for v in versions if int(v) <= (opset or DEFAULT_OPSET)]
-    newest_at = max((int(v) for v in _ops().get(op_type, {}) if int(v) <= (opset or DEFAULT_OPSET)), default=None)
-    if not at or newest_at is None or max(at) != newest_at:  # the version in force has no default at all
-        return {}
-    return dict(versions[str(max(at))])
+    return dict(_defaults().get(op_type, {}).get(_in_force(op_type, opset), {}))
 
 
 def introduced(op_type: str) -> int | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from portability.plan import CALL_PREFIX, framework_value, is_sentinel
+from portability.plan import CALL_PREFIX, framework_value, unsayable
 from portability.scan.findings import Fix, TargetApi, py_literal, shown
 from portability.scan.signatures import MISSING
 from portability.scan.values import UNKNOWN, canonical_of, case_ctx, same as _same
@@ -216,7 +216,7 @@ def _assess_api(op, a, primary: bool, v: Value, target: Target, ctx: Ctx, known,
     explicit, note, state = None, None, "cannot"
     others = _equivalents(p, want, ctx, known)
     for candidate in (want, *(others or ())):
-        if is_sentinel(op, p, candidate) and not (amap.values and candidate in amap.values):
+        if unsayable(op, p, candidate, amap):
             note = f"no {shown(candidate)} setting" + (f" (default {shown_default or shown(have)})" if has_default else "")
             continue
         explicit, note, state = _expressible(recipes, op, a, p, candidate, ctx, _shape_dependent(amap, known))
